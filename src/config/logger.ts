@@ -1,5 +1,5 @@
 // One pino logger for the process; components take child loggers named after themselves.
-import { pino, type Logger } from 'pino';
+import pino, { type Logger } from 'pino';
 import type { LogLevel } from './schema.js';
 
 export type { Logger };
