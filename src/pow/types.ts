@@ -1,0 +1,37 @@
+// What the rest of the gateway needs from PoW verification, independent of how it is done.
+import type { PowVariant } from './variants.js';
+
+/** Why a solution failed, by name; `null` when it is valid. spec: issue "Foundation" item 3. */
+export type InvalidReason =
+  | 'bad-hex'
+  | 'bad-input-length'
+  | 'bad-nonce-length'
+  | 'bad-output-length'
+  | 'index-out-of-range'
+  | 'index-order'
+  | 'duplicate-index'
+  | 'collision-failed'
+  | 'final-not-zero'
+  | 'unknown-variant'
+  | 'above-target';
+
+export interface SolutionInput {
+  readonly variant: PowVariant;
+  readonly input: Uint8Array;
+  readonly nonce: Uint8Array;
+  readonly output: Uint8Array;
+}
+
+export interface NativeVerdict {
+  /** true iff the Equihash/BeamHash solution itself is valid (no target check). */
+  readonly powValid: boolean;
+  readonly reason: InvalidReason | null;
+  /** SHA-256(output): the value compared against packed targets (design.md §4). */
+  readonly hash: Buffer;
+}
+
+/** Verifies solutions off the event loop; many concurrent calls are batched into few native calls. */
+export interface SolutionVerifier {
+  verify(solution: SolutionInput): Promise<NativeVerdict>;
+  close(): Promise<void>;
+}
