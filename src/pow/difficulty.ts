@@ -1,11 +1,15 @@
 // Beam's packed difficulty: packed = order << 24 | mantissa, difficulty = 2^order × (1 + mantissa / 2^24).
 // spec: design.md §4 — "passes iff H × (2^24 | m) < 2^(280 − order)"; exact integer maths throughout.
+import { toHex } from './hex.js';
 
 const MANTISSA_BITS = 24;
 const MANTISSA_MASK = (1 << MANTISSA_BITS) - 1;
 /** Largest meaningful packed value (Beam's s_Inf = 232 << 24); anything above never meets any target. */
-export const PACKED_INFINITY = 232 * 2 ** MANTISSA_BITS;
+const PACKED_ORDER_INFINITY = 232;
+export const PACKED_INFINITY = PACKED_ORDER_INFINITY * 2 ** MANTISSA_BITS;
 const TWO_POW_256 = 2 ** 256;
+/** Packed difficulties travel as u32 (job `difficulty`, block headers); values above PACKED_INFINITY are invalid. */
+const U32_MAX = 0xffff_ffff;
 
 export interface UnpackedDifficulty {
   readonly order: number;
@@ -36,16 +40,33 @@ export function difficultyToPacked(difficulty: number): number {
   // log2 can land one off for values near a power of two; settle it exactly.
   if (2 ** order > difficulty) order -= 1;
   if (2 ** (order + 1) <= difficulty) order += 1;
-  if (order >= 232) return PACKED_INFINITY;
+  if (order >= PACKED_ORDER_INFINITY) return PACKED_INFINITY;
   const mantissa = Math.min(MANTISSA_MASK, Math.floor((difficulty / 2 ** order - 1) * 2 ** MANTISSA_BITS));
   return order * 2 ** MANTISSA_BITS + mantissa;
 }
 
-/** Reads a 32-byte hash as a big-endian unsigned integer. */
+/**
+ * A packed difficulty as written by people and JSON: a u32 as a number, a decimal string or a 0x-hex
+ * string (vectors print both forms). Null when it is not a u32; a u32 above PACKED_INFINITY is returned
+ * as is, because it is a well-formed value that simply never meets any target.
+ */
+export function parsePacked(value: unknown): number | null {
+  let packed: number;
+  if (typeof value === 'number') {
+    packed = value;
+  } else if (typeof value === 'string' && /^[0-9]{1,10}$/.test(value)) {
+    packed = Number(value);
+  } else if (typeof value === 'string' && /^0[xX][0-9a-fA-F]{1,8}$/.test(value)) {
+    packed = Number.parseInt(value.slice(2), 16);
+  } else {
+    return null;
+  }
+  return Number.isInteger(packed) && packed >= 0 && packed <= U32_MAX ? packed : null;
+}
+
+/** Reads a hash (SHA-256, 32 bytes) as a big-endian unsigned integer. */
 export function hashToBigInt(hash: Uint8Array): bigint {
-  let hex = '';
-  for (const byte of hash) hex += byte.toString(16).padStart(2, '0');
-  return hex.length === 0 ? 0n : BigInt(`0x${hex}`);
+  return hash.length === 0 ? 0n : BigInt(`0x${toHex(hash)}`);
 }
 
 /** spec: design.md §4 — H × (2^24 | m) < 2^(280 − order), H = SHA-256(output) big-endian. */
@@ -54,6 +75,22 @@ export function meetsTarget(hash: Uint8Array | bigint, packed: number): boolean 
   const h = typeof hash === 'bigint' ? hash : hashToBigInt(hash);
   const { order, mantissa } = unpack(packed);
   return h * BigInt((1 << MANTISSA_BITS) | mantissa) < 1n << BigInt(280 - order);
+}
+
+/**
+ * The largest packed difficulty this hash meets (exact; for share statistics and vardiff).
+ * With b = bit length of H ≥ 1, order o passes with the smallest mantissa iff H·2^24 < 2^(280−o), i.e.
+ * iff o ≤ 256 − b; at that order the mantissa is the largest m with H·(2^24 + m) < 2^(280−o).
+ * H < 2^24 (b ≤ 24) reaches PACKED_INFINITY, whose mantissa is 0 by definition.
+ */
+export function maxPackedMet(hash: Uint8Array | bigint): number {
+  const h = typeof hash === 'bigint' ? hash : hashToBigInt(hash);
+  const bitLength = h === 0n ? 0 : h.toString(2).length;
+  const order = 256 - bitLength;
+  if (order >= PACKED_ORDER_INFINITY) return PACKED_INFINITY;
+  // Largest q with H·q < 2^(280−o) is ⌊(2^(280−o) − 1) / H⌋; it lies in [2^24, 2^25) for this order.
+  const q = ((1n << BigInt(280 - order)) - 1n) / h;
+  return order * 2 ** MANTISSA_BITS + Number(q - (1n << BigInt(MANTISSA_BITS)));
 }
 
 /** Difficulty this hash actually achieved, 2^256 / H, as a float for statistics. */

@@ -13,7 +13,9 @@ export type InvalidReason =
   | 'collision-failed'
   | 'final-not-zero'
   | 'unknown-variant'
-  | 'above-target';
+  | 'above-target'
+  /** A request that cannot be read at all: bad JSON, a missing or mistyped field, unknown chain, bad height or difficulty. */
+  | 'malformed-request';
 
 export interface SolutionInput {
   readonly variant: PowVariant;
