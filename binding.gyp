@@ -2,7 +2,13 @@
   "targets": [
     {
       "target_name": "equigate_native",
-      "sources": [],
+      "sources": [
+        "native/addon.cc",
+        "native/blake2b.cc",
+        "native/sha256.cc",
+        "native/beamhash3.cc",
+        "native/pow.cc"
+      ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions"],

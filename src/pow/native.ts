@@ -55,8 +55,11 @@ export interface NativeAddon {
   /** BLAKE2b with the parameter block's digest length (1..64) and optional 16-byte personalisation / key. */
   blake2b(data: Uint8Array, outLen: number, personal?: Uint8Array, key?: Uint8Array): Buffer;
   sha256(data: Uint8Array): Buffer;
-  /** SipHash-2-4 with 128-bit key k0 (u64) / k1 (u64); returns the 64-bit value. */
-  siphash24(k0: bigint, k1: bigint, message: bigint): bigint;
+  /**
+   * SipHash-2-4 with 128-bit key k0 (u64) / k1 (u64); returns the 64-bit value. A bigint message is
+   * hashed as its 8 little-endian bytes; a Uint8Array of any length is hashed as is.
+   */
+  siphash24(k0: bigint, k1: bigint, message: bigint | Uint8Array): bigint;
   /** Verifies one solution on the calling thread; for the CLI and tests. */
   verifyOne(variant: number, input: Uint8Array, nonce: Uint8Array, output: Uint8Array): { code: number; hash: Buffer };
   /** Verifies `count` packed records on the calling thread, writing `count` results. */
