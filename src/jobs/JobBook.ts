@@ -1,0 +1,292 @@
+// The gateway's jobs: upstream jobs in, gateway jobs (own ids) out, with tip detection, tx-refresh pacing and a
+// bounded history to judge late solutions. spec: design.md §2 (node job rules), §3 (gateway job ids, cancel);
+// beam-mining-protocol.txt "Regulating miner jobs generation" (miner_job_latency, never discard jobs).
+import { createHash } from 'node:crypto';
+import type { Logger } from '../config/logger.js';
+import type { EventBus } from '../events/EventBus.js';
+import { isValidPacked } from '../pow/difficulty.js';
+import { variantForHeight, type ChainName, type PowVariant } from '../pow/variants.js';
+import type { Upstream, UpstreamJob, UpstreamLogin } from '../upstream/types.js';
+
+/** One job as miners see it; immutable once published. */
+export interface GatewayJob {
+  /** Gateway job id: decimal string of `seq` (miners parse it as u64). spec: design.md §3. */
+  readonly id: string;
+  readonly seq: number;
+  /** The node's job id, used when forwarding a block. */
+  readonly upstreamJobId: string;
+  readonly height: number;
+  /** 32-byte header hash, lowercase hex, as sent to miners. */
+  readonly input: string;
+  readonly inputBytes: Buffer;
+  /** Block target, packed (design.md §4). */
+  readonly blockTarget: number;
+  readonly variant: PowVariant;
+  /** true when this job started a new tip (all older jobs died with it). */
+  readonly newTip: boolean;
+  readonly publishedAt: number;
+}
+
+/** How a solution's job id reads against the book. spec: design.md §2 — stale/expired like the node. */
+export type JobLookup =
+  | { readonly status: 'alive'; readonly job: GatewayJob }
+  /** Published before the current tip (or before the upstream went down / re-logged in). */
+  | { readonly status: 'stale' }
+  /** Same tip, but more than `jobHistory` jobs older than the newest. */
+  | { readonly status: 'expired' }
+  /** Never published by this book. */
+  | { readonly status: 'unknown' };
+
+export type CancelReason = 'new-tip' | 'upstream-down' | 'upstream-login';
+export type JobListener = (job: GatewayJob) => void;
+export type CancelListener = (deadJobs: readonly GatewayJob[], reason: CancelReason) => void;
+
+export interface JobBookOptions {
+  readonly chain: ChainName;
+  /** stratum.minerJobLatencyMs: at most one tx-pool refresh per this many ms. */
+  readonly minerJobLatencyMs: number;
+  /** stratum.jobHistory: jobs of the current tip kept alive (the node keeps 64). */
+  readonly jobHistory: number;
+  readonly upstream: Upstream;
+  readonly logger: Logger;
+  readonly bus?: EventBus;
+  readonly now?: () => number;
+}
+
+/** Distinct solutions remembered per job for duplicate detection; beyond it the oldest are forgotten. */
+export const MAX_SOLUTIONS_PER_JOB = 8192;
+
+const INPUT_HEX_RE = /^[0-9a-fA-F]{64}$/;
+const JOB_ID_RE = /^[0-9]{1,15}$/;
+
+export class JobBook {
+  private readonly latencyMs: number;
+  private readonly history: number;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  /** Jobs of the current tip by seq, oldest first (Map keeps insertion order). */
+  private readonly window = new Map<number, GatewayJob>();
+  private lastSeq = 0;
+  /** First seq of the current tip; anything below is dead. */
+  private tipFirstSeq = 1;
+  private newest: GatewayJob | undefined;
+  /** Set by an upstream login or down: the next job starts a new tip whatever its height. */
+  private sessionChanged = true;
+  private lastPublishAt = Number.NEGATIVE_INFINITY;
+  private pendingRefresh: UpstreamJob | undefined;
+  private pacingTimer: NodeJS.Timeout | undefined;
+  private readonly jobListeners: JobListener[] = [];
+  private readonly cancelListeners: CancelListener[] = [];
+  private closed = false;
+  /** Solutions seen per job (duplicate detection); freed with the job. */
+  private readonly seenSolutions = new WeakMap<GatewayJob, Set<string>>();
+  private readonly onUpstreamJob = (job: UpstreamJob): void => this.receive(job);
+  private readonly onUpstreamLogin = (_login: UpstreamLogin): void => this.killAll('upstream-login');
+  private readonly onUpstreamDown = (detail: string): void => {
+    this.log.warn({ detail }, 'upstream down: live jobs cancelled, miners stay connected');
+    this.killAll('upstream-down');
+  };
+
+  constructor(private readonly options: JobBookOptions) {
+    this.latencyMs = Math.max(0, options.minerJobLatencyMs);
+    this.history = Math.max(1, options.jobHistory);
+    this.log = options.logger.child({ component: 'jobbook' });
+    this.now = options.now ?? Date.now;
+    options.upstream.on('job', this.onUpstreamJob);
+    options.upstream.on('login', this.onUpstreamLogin);
+    options.upstream.on('down', this.onUpstreamDown);
+  }
+
+  /** The job miners should be working on, if any. */
+  get current(): GatewayJob | undefined {
+    return this.newest;
+  }
+
+  /** Registers a listener for published jobs; returns its removal. */
+  onJob(listener: JobListener): () => void {
+    return addListener(this.jobListeners, listener);
+  }
+
+  /** Registers a listener for jobs that died (new tip, upstream down or re-login); returns its removal. */
+  onCancel(listener: CancelListener): () => void {
+    return addListener(this.cancelListeners, listener);
+  }
+
+  /** Judges a solution's job id. spec: design.md §2 — dead ⇒ stale, ≥ 64 jobs older ⇒ expired. */
+  lookup(jobId: string): JobLookup {
+    if (!JOB_ID_RE.test(jobId)) return UNKNOWN;
+    const seq = Number(jobId);
+    if (seq < 1 || seq > this.lastSeq) return UNKNOWN;
+    if (seq < this.tipFirstSeq) return STALE;
+    const job = this.window.get(seq);
+    // Published on this tip but evicted from the window: the node would say "expired" (3).
+    return job === undefined ? EXPIRED : { status: 'alive', job };
+  }
+
+  /**
+   * Records a solution for a job; false if it was already recorded (a duplicate, design.md §3 -32006).
+   * `nonce` and `output` must be lowercase hex. Bounded: at most MAX_SOLUTIONS_PER_JOB per job.
+   */
+  recordSolution(job: GatewayJob, nonce: string, output: string): boolean {
+    let seen = this.seenSolutions.get(job);
+    if (seen === undefined) {
+      seen = new Set();
+      this.seenSolutions.set(job, seen);
+    }
+    const key = solutionKey(nonce, output);
+    if (seen.has(key)) return false;
+    if (seen.size >= MAX_SOLUTIONS_PER_JOB) {
+      const oldest = seen.values().next();
+      if (oldest.done !== true) seen.delete(oldest.value);
+    }
+    seen.add(key);
+    return true;
+  }
+
+  /** Undoes recordSolution when a solution could not be judged (verifier unavailable), so a resend is judged. */
+  forgetSolution(job: GatewayJob, nonce: string, output: string): void {
+    this.seenSolutions.get(job)?.delete(solutionKey(nonce, output));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.clearPending();
+    this.options.upstream.off('job', this.onUpstreamJob);
+    this.options.upstream.off('login', this.onUpstreamLogin);
+    this.options.upstream.off('down', this.onUpstreamDown);
+    this.jobListeners.length = 0;
+    this.cancelListeners.length = 0;
+  }
+
+  private receive(upstreamJob: UpstreamJob): void {
+    if (this.closed) return;
+    if (
+      !INPUT_HEX_RE.test(upstreamJob.input) ||
+      !Number.isSafeInteger(upstreamJob.height) ||
+      upstreamJob.height < 0 ||
+      !isValidPacked(upstreamJob.difficulty)
+    ) {
+      this.log.error({ upstreamJobId: upstreamJob.id, height: upstreamJob.height }, 'ignoring malformed upstream job');
+      return;
+    }
+    const isNewTip = this.sessionChanged || this.newest === undefined || this.newest.height !== upstreamJob.height;
+    if (isNewTip) {
+      // spec: beam-mining-protocol.txt — a new block is announced immediately; older jobs die at once.
+      this.clearPending();
+      this.publish(upstreamJob, true);
+      return;
+    }
+    // Same-height tx-pool refresh: at most one per latency window, coalesced to the latest, never dropped.
+    const elapsed = this.now() - this.lastPublishAt;
+    if (this.pacingTimer === undefined && elapsed >= this.latencyMs) {
+      this.publish(upstreamJob, false);
+      return;
+    }
+    if (this.pendingRefresh !== undefined) {
+      this.log.debug({ replaced: this.pendingRefresh.id, by: upstreamJob.id }, 'tx refresh coalesced');
+    }
+    this.pendingRefresh = upstreamJob;
+    if (this.pacingTimer === undefined) {
+      this.pacingTimer = setTimeout(() => this.flushPending(), Math.max(0, this.latencyMs - elapsed));
+    }
+  }
+
+  private flushPending(): void {
+    this.pacingTimer = undefined;
+    const pending = this.pendingRefresh;
+    this.pendingRefresh = undefined;
+    if (pending !== undefined && !this.closed) this.publish(pending, false);
+  }
+
+  private clearPending(): void {
+    if (this.pacingTimer !== undefined) clearTimeout(this.pacingTimer);
+    this.pacingTimer = undefined;
+    this.pendingRefresh = undefined;
+  }
+
+  private publish(upstreamJob: UpstreamJob, newTip: boolean): void {
+    const at = this.now();
+    const seq = this.lastSeq + 1;
+    if (newTip) this.killAll('new-tip', seq);
+    this.lastSeq = seq;
+    this.sessionChanged = false;
+    const input = upstreamJob.input.toLowerCase();
+    const job: GatewayJob = {
+      id: String(seq),
+      seq,
+      upstreamJobId: upstreamJob.id,
+      height: upstreamJob.height,
+      input,
+      inputBytes: Buffer.from(input, 'hex'),
+      blockTarget: upstreamJob.difficulty,
+      variant: variantForHeight(this.options.chain, upstreamJob.height),
+      newTip,
+      publishedAt: at,
+    };
+    this.window.set(seq, job);
+    // Bounded history: keep the newest `jobHistory` jobs of this tip (design.md §2, the node keeps 64).
+    for (const oldSeq of this.window.keys()) {
+      if (this.window.size <= this.history) break;
+      this.window.delete(oldSeq);
+    }
+    this.newest = job;
+    this.lastPublishAt = at;
+    this.log.debug({ jobId: job.id, upstreamJobId: job.upstreamJobId, height: job.height, newTip }, 'job published');
+    for (const listener of this.jobListeners.slice()) {
+      try {
+        listener(job);
+      } catch (err) {
+        this.log.error({ err }, 'job listener threw');
+      }
+    }
+    this.options.bus?.emit('job', {
+      jobId: job.id,
+      upstreamJobId: job.upstreamJobId,
+      height: job.height,
+      packedDifficulty: job.blockTarget,
+      newTip,
+      at,
+    });
+  }
+
+  /**
+   * Every job published so far dies: lookups of them answer stale from now on. `firstLiveSeq` is the seq of the
+   * job about to be published (new tip), or the next one (down / re-login: the next job is a new tip).
+   */
+  private killAll(reason: CancelReason, firstLiveSeq = this.lastSeq + 1): void {
+    if (reason !== 'new-tip') {
+      this.sessionChanged = true;
+      this.clearPending();
+      this.newest = undefined;
+    }
+    this.tipFirstSeq = firstLiveSeq;
+    if (this.window.size === 0) return;
+    const dead = [...this.window.values()];
+    this.window.clear();
+    for (const listener of this.cancelListeners.slice()) {
+      try {
+        listener(dead, reason);
+      } catch (err) {
+        this.log.error({ err }, 'cancel listener threw');
+      }
+    }
+  }
+}
+
+const STALE: JobLookup = { status: 'stale' };
+const EXPIRED: JobLookup = { status: 'expired' };
+const UNKNOWN: JobLookup = { status: 'unknown' };
+
+/** 16 bytes of SHA-256 as a one-byte string: small, and no two distinct solutions share it in practice. */
+function solutionKey(nonce: string, output: string): string {
+  return createHash('sha256').update(nonce).update(output).digest().toString('latin1', 0, 16);
+}
+
+function addListener<T>(list: T[], listener: T): () => void {
+  list.push(listener);
+  return () => {
+    const index = list.indexOf(listener);
+    if (index !== -1) list.splice(index, 1);
+  };
+}
