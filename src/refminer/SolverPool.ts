@@ -1,0 +1,137 @@
+// A small pool of worker threads running the native devnet solver; many miner connections share 1–2 workers.
+// Bounded queue, a timeout per task; a worker that hangs or dies is replaced.
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+
+export interface SolveTask {
+  readonly id: number;
+  readonly variant: number;
+  readonly input: string;
+  readonly nonce: string;
+}
+
+export interface FoundSolution {
+  /** Hex. */
+  readonly output: string;
+  /** SHA-256(output), hex. */
+  readonly hash: string;
+}
+
+export type SolveReply = { readonly id: number; readonly solutions: FoundSolution[] } | { readonly id: number; readonly error: string };
+
+export class SolverError extends Error {
+  constructor(
+    readonly code: 'QUEUE_FULL' | 'TIMEOUT' | 'WORKER_FAILED' | 'CLOSED' | 'SOLVE_FAILED',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SolverError';
+  }
+}
+
+interface Pending {
+  readonly task: SolveTask;
+  readonly resolve: (solutions: FoundSolution[]) => void;
+  readonly reject: (err: SolverError) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  busy: Pending | undefined;
+  timer: NodeJS.Timeout | undefined;
+}
+
+// The worker is a sibling module with this module's extension: .js once compiled, .ts when run from
+// sources under tsx. Node 20 workers do not get `--import tsx` hooks for their entry, so a .ts worker is
+// started by a one-line bootstrap that registers tsx first (tsx is a dev dependency: sources only).
+const here = fileURLToPath(import.meta.url);
+const WORKER_FILE = path.join(path.dirname(here), `solverWorker${path.extname(here)}`);
+
+function newWorker(): Worker {
+  if (!WORKER_FILE.endsWith('.ts')) return new Worker(WORKER_FILE);
+  const tsxApi = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+  const entry = JSON.stringify(pathToFileURL(WORKER_FILE).href);
+  const boot = `import(${tsxApi}).then((m) => { m.register(); return import(${entry}); }).catch((e) => { throw e; });`;
+  return new Worker(boot, { eval: true });
+}
+
+export class SolverPool {
+  private readonly slots: Slot[] = [];
+  private readonly queue: Pending[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  constructor(
+    size = 1,
+    private readonly maxQueue = 4096,
+    private readonly taskTimeoutMs = 30000,
+  ) {
+    for (let i = 0; i < Math.max(1, size); i++) this.slots.push(this.spawn());
+  }
+
+  /** Every solution of `variant` for input ‖ nonce (hex), found on a worker thread. */
+  solve(variant: number, input: string, nonce: string): Promise<FoundSolution[]> {
+    if (this.closed) return Promise.reject(new SolverError('CLOSED', 'solver pool closed'));
+    if (this.queue.length >= this.maxQueue) return Promise.reject(new SolverError('QUEUE_FULL', `solver queue holds ${this.maxQueue} tasks`));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ task: { id: this.nextId++, variant, input, nonce }, resolve, reject });
+      this.pump();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const p of this.queue.splice(0)) p.reject(new SolverError('CLOSED', 'solver pool closed'));
+    await Promise.all(
+      this.slots.map(async (slot) => {
+        clearTimeout(slot.timer);
+        slot.busy?.reject(new SolverError('CLOSED', 'solver pool closed'));
+        slot.busy = undefined;
+        await slot.worker.terminate();
+      }),
+    );
+  }
+
+  private spawn(): Slot {
+    const slot: Slot = { worker: newWorker(), busy: undefined, timer: undefined };
+    slot.worker.on('message', (reply: SolveReply) => {
+      const p = slot.busy;
+      if (!p || p.task.id !== reply.id) return;
+      clearTimeout(slot.timer);
+      slot.busy = undefined;
+      if ('error' in reply) p.reject(new SolverError('SOLVE_FAILED', reply.error));
+      else p.resolve(reply.solutions);
+      this.pump();
+    });
+    slot.worker.on('error', (err) => this.replace(slot, new SolverError('WORKER_FAILED', err.message)));
+    slot.worker.on('exit', (code) => {
+      if (!this.closed) this.replace(slot, new SolverError('WORKER_FAILED', `solver worker exited with ${code}`));
+    });
+    return slot;
+  }
+
+  /** Fails the slot's task and starts a fresh worker in its place. */
+  private replace(slot: Slot, err: SolverError): void {
+    clearTimeout(slot.timer);
+    const p = slot.busy;
+    slot.busy = undefined;
+    p?.reject(err);
+    const i = this.slots.indexOf(slot);
+    if (i === -1 || this.closed) return;
+    slot.worker.removeAllListeners();
+    void slot.worker.terminate();
+    this.slots[i] = this.spawn();
+    this.pump();
+  }
+
+  private pump(): void {
+    for (const slot of this.slots) {
+      if (slot.busy || this.queue.length === 0) continue;
+      const p = this.queue.shift() as Pending;
+      slot.busy = p;
+      slot.timer = setTimeout(() => this.replace(slot, new SolverError('TIMEOUT', `solve took over ${this.taskTimeoutMs} ms`)), this.taskTimeoutMs);
+      slot.worker.postMessage(p.task);
+    }
+  }
+}
