@@ -5,6 +5,7 @@
       "sources": [
         "native/addon.cc",
         "native/blake2b.cc",
+        "native/blake2b_lanes.cc",
         "native/sha256.cc",
         "native/beamhash3.cc",
         "native/pow.cc"

@@ -1,0 +1,145 @@
+#include "blake2b_lanes.h"
+
+#include "blake2b.h"
+
+namespace eg {
+namespace {
+
+// Same schedule as blake2b.cc (RFC 7693 §2.7), local so the unrolled loops see constants.
+constexpr uint8_t kSigmaLanes[12][16] = {
+    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
+    {14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3},
+    {11, 8, 12, 0, 5, 2, 15, 13, 10, 14, 3, 6, 7, 1, 9, 4},
+    {7, 9, 3, 1, 13, 12, 11, 14, 2, 6, 5, 10, 4, 0, 15, 8},
+    {9, 0, 5, 7, 2, 4, 10, 15, 14, 1, 11, 12, 6, 8, 3, 13},
+    {2, 12, 6, 10, 0, 11, 8, 3, 4, 13, 7, 5, 15, 14, 1, 9},
+    {12, 5, 1, 15, 14, 13, 4, 10, 0, 7, 6, 3, 9, 2, 8, 11},
+    {13, 11, 7, 14, 12, 1, 3, 9, 5, 0, 15, 4, 8, 6, 2, 10},
+    {6, 15, 14, 9, 11, 3, 0, 8, 12, 2, 13, 7, 1, 4, 10, 5},
+    {10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0},
+    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
+    {14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3}};
+
+#define ROTR_V(x, n) (((x) >> (n)) | ((x) << (64 - (n))))
+
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define EG_X86_LANES 1
+// Only this file's static functions are compiled for the wider ISAs; the dispatcher below
+// calls them only when the CPU reports the features.
+#pragma GCC push_options
+#pragma GCC target("avx2")
+typedef uint64_t V4 __attribute__((vector_size(32)));
+typedef uint32_t W8 __attribute__((vector_size(32)));
+typedef uint8_t B32 __attribute__((vector_size(32)));
+// AVX2 has no 64-bit rotate: byte-multiple rotations are shuffles (vpshufd / vpshufb).
+static inline V4 rotr32Avx2(V4 x) { return (V4)__builtin_shuffle((W8)x, (W8){1, 0, 3, 2, 5, 4, 7, 6}); }
+static inline V4 rotr24Avx2(V4 x) {
+  return (V4)__builtin_shuffle((B32)x, (B32){3, 4, 5, 6, 7, 0, 1, 2, 11, 12, 13, 14, 15, 8, 9, 10,
+                                             19, 20, 21, 22, 23, 16, 17, 18, 27, 28, 29, 30, 31, 24, 25, 26});
+}
+static inline V4 rotr16Avx2(V4 x) {
+  return (V4)__builtin_shuffle((B32)x, (B32){2, 3, 4, 5, 6, 7, 0, 1, 10, 11, 12, 13, 14, 15, 8, 9,
+                                             18, 19, 20, 21, 22, 23, 16, 17, 26, 27, 28, 29, 30, 31, 24, 25});
+}
+#define ROTR32(x) rotr32Avx2(x)
+#define ROTR24(x) rotr24Avx2(x)
+#define ROTR16(x) rotr16Avx2(x)
+#define ROTR63(x) ROTR_V(x, 63)
+#define LANES_FN lanesAvx2
+#define LANES_VEC V4
+#define LANES_N 4
+#include "blake2b_lanes.inc"
+#undef LANES_FN
+#undef LANES_VEC
+#undef LANES_N
+#undef ROTR32
+#undef ROTR24
+#undef ROTR16
+#undef ROTR63
+#pragma GCC pop_options
+
+#pragma GCC push_options
+#pragma GCC target("avx512f")
+typedef uint64_t V8 __attribute__((vector_size(64)));
+// AVX-512F has a native 64-bit rotate (vprorq), which GCC selects for this idiom.
+#define ROTR32(x) ROTR_V(x, 32)
+#define ROTR24(x) ROTR_V(x, 24)
+#define ROTR16(x) ROTR_V(x, 16)
+#define ROTR63(x) ROTR_V(x, 63)
+#define LANES_FN lanesAvx512
+#define LANES_VEC V8
+#define LANES_N 8
+#include "blake2b_lanes.inc"
+#undef LANES_FN
+#undef LANES_VEC
+#undef LANES_N
+#undef ROTR32
+#undef ROTR24
+#undef ROTR16
+#undef ROTR63
+#pragma GCC pop_options
+#endif
+
+using LanesFn = void (*)(const uint64_t*, const uint64_t*, const uint32_t*, size_t, uint64_t (*)[8]);
+
+void lanesScalar(const uint64_t h0[8], const uint64_t m[5], const uint32_t* g, size_t count, uint64_t (*out)[8]) {
+  uint64_t mw[16] = {m[0], m[1], m[2], m[3], m[4]};
+  for (size_t i = 0; i < count; i++) {
+    for (int w = 0; w < 8; w++) out[i][w] = h0[w];
+    mw[5] = g[i];
+    blake2bCompress(out[i], mw, 44, 0, true);
+  }
+}
+
+struct Dispatch {
+  LanesFn fn = lanesScalar;
+  const char* name = "scalar";
+  Dispatch() {
+#ifdef EG_X86_LANES
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) {
+      fn = lanesAvx512;
+      name = "avx512";
+    } else if (__builtin_cpu_supports("avx2")) {
+      fn = lanesAvx2;
+      name = "avx2";
+    }
+#endif
+  }
+};
+const Dispatch& dispatch() {
+  static const Dispatch d;
+  return d;
+}
+
+}  // namespace
+
+void blake2bIndexHashes(const uint64_t h0[8], const uint64_t m[5], const uint32_t* g, size_t count,
+                        uint64_t (*out)[8]) {
+  dispatch().fn(h0, m, g, count, out);
+}
+
+bool blake2bIndexHashesVia(LanesPath path, const uint64_t h0[8], const uint64_t m[5], const uint32_t* g,
+                           size_t count, uint64_t (*out)[8]) {
+  switch (path) {
+    case LanesPath::kScalar:
+      lanesScalar(h0, m, g, count, out);
+      return true;
+#ifdef EG_X86_LANES
+    case LanesPath::kAvx2:
+      if (!__builtin_cpu_supports("avx2")) return false;
+      lanesAvx2(h0, m, g, count, out);
+      return true;
+    case LanesPath::kAvx512:
+      if (!__builtin_cpu_supports("avx512f")) return false;
+      lanesAvx512(h0, m, g, count, out);
+      return true;
+#endif
+    default:
+      return false;
+  }
+}
+
+const char* blake2bLanesPath() { return dispatch().name; }
+
+}  // namespace eg
