@@ -1,0 +1,394 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { silentLogger } from '../../src/config/logger.js';
+import { EventBus, type BlockEvent, type SessionEvent, type ShareEvent } from '../../src/events/EventBus.js';
+import { JobBook } from '../../src/jobs/JobBook.js';
+import type { ApiKeyChecker } from '../../src/miners/ApiKeys.js';
+import { MinerHub, type MinerHubStratumConfig } from '../../src/miners/MinerHub.js';
+import { difficultyToPacked } from '../../src/pow/difficulty.js';
+import { native, NativeVariant } from '../../src/pow/native.js';
+import type { NativeVerdict, SolutionInput, SolutionVerifier } from '../../src/pow/types.js';
+import { VerifierPool } from '../../src/pow/VerifierPool.js';
+import { encodeMessage, parseMessage } from '../../src/protocol/messages.js';
+import { ResultCode } from '../../src/protocol/resultCodes.js';
+import { FakeUpstream, RecordingConnection, waitFor, type Json } from './session.fixtures.test.js';
+
+const MINER_KEY = 'miner-key-0001';
+const HARD = difficultyToPacked(2 ** 60);
+
+/** The real verifier (native addon via VerifierPool), with a switch to simulate an unavailable verifier. */
+class SwitchableVerifier implements SolutionVerifier {
+  readonly pool = new VerifierPool({ concurrency: 1 });
+  failNext = false;
+  verify(solution: SolutionInput): Promise<NativeVerdict> {
+    if (this.failNext) {
+      this.failNext = false;
+      return Promise.reject(new Error('queue full'));
+    }
+    return this.pool.verify(solution);
+  }
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
+
+interface Options extends Partial<MinerHubStratumConfig> {
+  instanceId?: string;
+  jobHistory?: number;
+  apiKeys?: ApiKeyChecker;
+}
+
+class Harness {
+  readonly upstream = new FakeUpstream();
+  readonly bus = new EventBus();
+  readonly verifier = new SwitchableVerifier();
+  readonly jobs: JobBook;
+  readonly hub: MinerHub;
+  readonly shares: ShareEvent[] = [];
+  readonly blocks: BlockEvent[] = [];
+  readonly sessionEvents: Array<{ kind: string; event: SessionEvent }> = [];
+  private nextConnectionId = 1;
+
+  constructor(options: Options = {}) {
+    const logger = silentLogger();
+    this.jobs = new JobBook({ chain: 'devnet', minerJobLatencyMs: 0, jobHistory: options.jobHistory ?? 64, upstream: this.upstream, bus: this.bus, logger });
+    this.hub = new MinerHub({
+      stratum: {
+        noncePrefixDigits: options.noncePrefixDigits ?? 4,
+        shareDifficulty: options.shareDifficulty ?? 1,
+        loginTimeoutMs: options.loginTimeoutMs ?? 60_000,
+        malformedBudget: options.malformedBudget ?? 10,
+      },
+      instanceId: options.instanceId ?? '0a',
+      chain: 'devnet',
+      jobs: this.jobs,
+      upstream: this.upstream,
+      verifier: this.verifier,
+      apiKeys: options.apiKeys ?? { openAccess: false, isAllowed: (key) => key === MINER_KEY },
+      bus: this.bus,
+      logger,
+    });
+    this.bus.on('share', (event) => this.shares.push(event));
+    this.bus.on('block', (event) => this.blocks.push(event));
+    for (const kind of ['session.open', 'session.login', 'session.close'] as const) {
+      this.bus.on(kind, (event) => this.sessionEvents.push({ kind, event }));
+    }
+  }
+
+  connect(): RecordingConnection {
+    const connection = new RecordingConnection(this.nextConnectionId++);
+    connection.handler = this.hub.accept(connection);
+    return connection;
+  }
+
+  /** Connects and logs in; returns the connection and its nonce prefix. */
+  loggedIn(): { connection: RecordingConnection; prefix: string } {
+    const connection = this.connect();
+    connection.receive(encodeMessage({ method: 'login', id: 'login', api_key: MINER_KEY }));
+    const reply = connection.byMethod('result')[0];
+    assert.equal(reply?.code, ResultCode.LoginOk);
+    return { connection, prefix: String(reply.nonceprefix ?? '') };
+  }
+
+  async close(): Promise<void> {
+    this.hub.close();
+    this.jobs.close();
+    await this.verifier.close();
+  }
+}
+
+function results(connection: RecordingConnection): Json[] {
+  return connection.byMethod('result');
+}
+
+/** Sends a solution and waits for its result (replies come in order per session only for sync outcomes). */
+async function submit(connection: RecordingConnection, jobId: string, nonce: string, output: string): Promise<Json> {
+  const before = results(connection).length;
+  connection.receive(JSON.stringify({ method: 'solution', id: jobId, nonce, output, jsonrpc: '2.0' }));
+  await waitFor(() => results(connection).length > before, `result for job ${jobId}`);
+  return results(connection)[before]!;
+}
+
+/** Finds real devnet solutions whose nonce starts with `prefix` (Equihash(48,5) solves in milliseconds). */
+function mine(input: string, prefix: string, count = 1, start = 0): Array<{ nonce: string; output: string }> {
+  const found: Array<{ nonce: string; output: string }> = [];
+  const inputBytes = Buffer.from(input, 'hex');
+  for (let counter = start; found.length < count; counter++) {
+    const nonce = prefix + counter.toString(16).padStart(16 - prefix.length, '0');
+    for (const output of native.solve(NativeVariant.Devnet, inputBytes, Buffer.from(nonce, 'hex'))) {
+      if (found.length < count) found.push({ nonce, output: output.toString('hex') });
+    }
+  }
+  return found;
+}
+
+test('login: result 0 with the nonce prefix and fork heights, then the current job with share difficulty and prefix', async (t) => {
+  const h = new Harness({ shareDifficulty: 2 ** 20 });
+  t.after(() => h.close());
+  h.upstream.login('', 100, 200);
+  const upJob = h.upstream.job(5, HARD);
+  const { connection, prefix } = h.loggedIn();
+  assert.equal(prefix, '0a0000');
+  assert.deepEqual(connection.messages()[0], {
+    method: 'result', id: 'login', code: 0, description: 'Login successful', nonceprefix: '0a0000', forkheight: 100, forkheight2: 200, jsonrpc: '2.0',
+  });
+  const job = connection.byMethod('job')[0]!;
+  assert.deepEqual(job, { method: 'job', id: '1', input: upJob.input, height: 5, difficulty: difficultyToPacked(2 ** 20), nonceprefix: '0a0000', jsonrpc: '2.0' });
+  assert.deepEqual(parseMessage(connection.lines[1]!), { method: 'job', id: '1', input: upJob.input, difficulty: difficultyToPacked(2 ** 20), height: 5, nonceprefix: '0a0000' });
+  assert.ok(connection.lines[1]!.endsWith('\n'));
+  // Every job carries the session's prefix; a second session gets another one.
+  const second = h.loggedIn();
+  assert.equal(second.prefix, '0a0001');
+  h.upstream.job(6, HARD);
+  assert.equal(connection.byMethod('job')[1]!.nonceprefix, '0a0000');
+  assert.equal(second.connection.byMethod('job')[1]!.nonceprefix, '0a0001');
+  assert.deepEqual(h.sessionEvents.map((e) => e.kind), ['session.open', 'session.login', 'session.open', 'session.login']);
+});
+
+test('share difficulty is capped by the block target so no block is lost', async (t) => {
+  const h = new Harness({ shareDifficulty: 2 ** 20 });
+  t.after(() => h.close());
+  const { connection } = h.loggedIn();
+  h.upstream.job(5, difficultyToPacked(1000));
+  assert.equal(connection.byMethod('job')[0]!.difficulty, difficultyToPacked(1000));
+});
+
+test('login failed: -32003 and the connection is closed', async (t) => {
+  const h = new Harness();
+  t.after(() => h.close());
+  const connection = h.connect();
+  connection.receive(encodeMessage({ method: 'login', id: 'login', api_key: 'wrong-key-000' }));
+  assert.deepEqual(results(connection).map((r) => [r.code, r.description]), [[-32003, 'Login failed']]);
+  assert.equal(connection.closeReason, 'login-failed');
+  await waitFor(() => h.sessionEvents.some((e) => e.kind === 'session.close'), 'session.close');
+  assert.equal(h.hub.sessionCount, 0);
+});
+
+test('prefixes exhausted: login refused with -32003; a closed session frees its prefix', async (t) => {
+  const h = new Harness({ noncePrefixDigits: 0, instanceId: '' });
+  t.after(() => h.close());
+  const first = h.loggedIn();
+  assert.equal(first.prefix, '');
+  assert.equal(first.connection.byMethod('result')[0]!.nonceprefix, undefined, 'an empty prefix is left out');
+  const second = h.connect();
+  second.receive(encodeMessage({ method: 'login', id: 'login', api_key: MINER_KEY }));
+  assert.deepEqual(results(second).map((r) => [r.code, r.description]), [[-32003, 'No nonce prefix available']]);
+  assert.equal(second.closeReason, 'too-many-connections');
+  first.connection.close('peer-closed');
+  await waitFor(() => h.hub.loggedInCount === 0, 'the first session to go');
+  h.loggedIn();
+});
+
+test('malformed and unknown messages: answered (id echoed when readable) until the budget is spent, then closed', async (t) => {
+  const h = new Harness({ malformedBudget: 3 });
+  t.after(() => h.close());
+  const connection = h.connect();
+  connection.receive('');
+  connection.receive('   ');
+  connection.receive('{not json');
+  connection.receive('{"id":"7","method":"mine"}');
+  connection.receive('{"id":"8","method":"job","input":"00","difficulty":1,"height":1}');
+  assert.deepEqual(results(connection).map((r) => [r.id, r.code]), [['', -32000], ['7', -32001], ['8', -32001]]);
+  assert.equal(connection.closed, false);
+  connection.receive('{"id":"9","method":"solution"}');
+  assert.equal(connection.closeReason, 'malformed-budget');
+  assert.equal(results(connection).length, 3, 'the message over budget is not answered');
+});
+
+test('login timeout: a connection that does not log in is closed by the hub sweep', async (t) => {
+  const h = new Harness({ loginTimeoutMs: 20 });
+  t.after(() => h.close());
+  const idle = h.connect();
+  const { connection } = h.loggedIn();
+  await waitFor(() => idle.closed, 'the login timeout');
+  assert.equal(idle.closeReason, 'login-timeout');
+  assert.equal(connection.closed, false, 'logged-in sessions are not touched');
+});
+
+test('solution pipeline: every result code, each check winning over the later ones', async (t) => {
+  const h = new Harness({ jobHistory: 2 });
+  t.after(() => h.close());
+  const outsider = h.connect();
+  const { connection, prefix } = h.loggedIn();
+  const up = h.upstream.job(10, HARD);
+  const outputHexLength = 36 * 2;
+  const garbage = 'ab'.repeat(36);
+  const [good, second] = mine(up.input, prefix, 2);
+  assert.ok(good && second);
+
+  // -32010 before login (even for an unknown job).
+  assert.equal((await submit(outsider, '999', good.nonce, good.output)).code, ResultCode.Unauthorized);
+  // -32008 unknown job id, even with a bad output.
+  assert.equal((await submit(connection, '999', good.nonce, 'zz')).code, ResultCode.StaleJob);
+  // -32005 wrong output size / not hex, before the nonce check.
+  assert.equal((await submit(connection, '1', 'zz', good.output.slice(2))).code, ResultCode.BadSolutionSize);
+  assert.equal((await submit(connection, '1', good.nonce, 'g'.repeat(outputHexLength))).code, ResultCode.BadSolutionSize);
+  // -32007 nonce not 16 hex digits, before the prefix check.
+  assert.equal((await submit(connection, '1', good.nonce.slice(1), good.output)).code, ResultCode.BadNonce);
+  assert.equal((await submit(connection, '1', 'x'.repeat(16), good.output)).code, ResultCode.BadNonce);
+  // 2 prefix mismatch, before PoW; never forwarded.
+  const foreign = 'ff' + good.nonce.slice(2);
+  assert.deepEqual(await submit(connection, '1', foreign, garbage), { method: 'result', id: '1', code: 2, description: 'rejected', jsonrpc: '2.0' });
+  // -32004 invalid PoW; the same again is -32006 (duplicate check before PoW).
+  assert.equal((await submit(connection, '1', good.nonce, garbage)).code, ResultCode.InvalidSolution);
+  assert.equal((await submit(connection, '1', good.nonce, garbage)).code, ResultCode.DuplicateShare);
+  // 1 accepted (uppercase hex is fine); a resend is a duplicate.
+  assert.deepEqual(await submit(connection, '1', good.nonce.toUpperCase(), good.output.toUpperCase()), { method: 'result', id: '1', code: 1, description: 'accepted', jsonrpc: '2.0' });
+  assert.equal((await submit(connection, '1', good.nonce, good.output)).code, ResultCode.DuplicateShare);
+  assert.equal(h.upstream.submitted.length, 0, 'a share below the block target is not forwarded');
+  // 3 expired: same tip, out of the 2-job window.
+  h.upstream.job(10, HARD);
+  h.upstream.job(10, HARD);
+  assert.equal((await submit(connection, '1', second.nonce, second.output)).code, ResultCode.Expired);
+  // -32008 stale: the tip moved on.
+  h.upstream.job(11, HARD);
+  assert.equal((await submit(connection, '3', second.nonce, second.output)).code, ResultCode.StaleJob);
+
+  const codes = h.shares.map((share) => share.code);
+  assert.deepEqual(codes, [-32010, -32008, -32005, -32005, -32007, -32007, 2, -32004, -32006, 1, -32006, 3, -32008]);
+  const accepted = h.shares.find((share) => share.code === 1)!;
+  assert.equal(accepted.isBlockCandidate, false);
+  assert.equal(accepted.height, 10);
+  assert.equal(accepted.nonce, good.nonce);
+  assert.ok(accepted.achievedDifficulty > 0);
+  assert.equal(accepted.shareDifficulty, 1);
+  assert.equal(accepted.worker.startsWith('key-'), true, 'a secret key is not used as the worker label');
+});
+
+test('-32009 low difficulty share: valid PoW below the session share target', async (t) => {
+  const h = new Harness({ shareDifficulty: 2 ** 40 });
+  t.after(() => h.close());
+  const { connection, prefix } = h.loggedIn();
+  const up = h.upstream.job(3, HARD);
+  const [solution] = mine(up.input, prefix);
+  assert.equal((await submit(connection, '1', solution!.nonce, solution!.output)).code, ResultCode.LowDifficultyShare);
+  assert.equal(h.shares[0]!.shareDifficulty, 2 ** 40);
+});
+
+test('verifier unavailable: -32004 "not verified", and a resend is judged afresh (not a duplicate)', async (t) => {
+  const h = new Harness();
+  t.after(() => h.close());
+  const { connection, prefix } = h.loggedIn();
+  const up = h.upstream.job(3, HARD);
+  const [solution] = mine(up.input, prefix);
+  h.verifier.failNext = true;
+  const first = await submit(connection, '1', solution!.nonce, solution!.output);
+  assert.deepEqual([first.code, first.description], [ResultCode.InvalidSolution, 'Solution not verified, resend']);
+  assert.equal((await submit(connection, '1', solution!.nonce, solution!.output)).code, ResultCode.Accepted);
+});
+
+test('block: forwarded to the node before any reply or event, share accepted at once, outcome announced on the bus', async (t) => {
+  const h = new Harness();
+  t.after(() => h.close());
+  h.upstream.login('ABC');
+  const { connection, prefix } = h.loggedIn();
+  assert.equal(prefix, 'abc0a00000', 'odd node prefix: session field grows by one digit');
+  const up = h.upstream.job(42, 0); // difficulty 1: every valid solution is a block
+  const [solution] = mine(up.input, prefix);
+  let repliesAtSubmit = -1;
+  let sharesAtSubmit = -1;
+  const submitBlock = h.upstream.submitBlock.bind(h.upstream);
+  h.upstream.submitBlock = (jobId, nonce, output) => {
+    repliesAtSubmit = results(connection).length;
+    sharesAtSubmit = h.shares.length;
+    return submitBlock(jobId, nonce, output);
+  };
+  const reply = await submit(connection, '1', solution!.nonce, solution!.output);
+  assert.equal(reply.code, ResultCode.Accepted);
+  assert.equal(reply.blockhash, undefined, 'the share reply does not wait for the node');
+  assert.equal(repliesAtSubmit, 1, 'only the login reply had been sent when the block was forwarded');
+  assert.equal(sharesAtSubmit, 0);
+  assert.deepEqual(h.upstream.submitted, [{ upstreamJobId: up.id, nonce: 'ABC' + solution!.nonce.slice(3), output: solution!.output }]);
+  assert.equal(h.shares[0]!.isBlockCandidate, true);
+  await waitFor(() => h.blocks.length === 2, 'the block outcome');
+  assert.deepEqual(h.blocks.map((b) => [b.status, b.blockHash]), [['submitted', undefined], ['accepted', 'ab'.repeat(32)]]);
+  assert.equal(h.blocks[1]!.upstreamJobId, up.id);
+  assert.equal(h.blocks[1]!.jobId, '1');
+});
+
+test('a block found just before the miner disconnects is still forwarded', async (t) => {
+  const h = new Harness();
+  t.after(() => h.close());
+  h.upstream.outcome = { status: 'rejected', code: 2 };
+  const { connection, prefix } = h.loggedIn();
+  const up = h.upstream.job(42, 0);
+  const [solution] = mine(up.input, prefix);
+  connection.receive(JSON.stringify({ method: 'solution', id: '1', nonce: solution!.nonce, output: solution!.output }));
+  connection.close('peer-closed');
+  await waitFor(() => h.blocks.length === 2, 'the block outcome');
+  assert.equal(h.upstream.submitted.length, 1);
+  assert.equal(h.blocks[1]!.status, 'rejected');
+});
+
+test('new tip: cancel for the newest dead job, then the new job, to every logged-in session', (t) => {
+  const h = new Harness();
+  t.after(() => h.close());
+  const a = h.loggedIn();
+  const b = h.loggedIn();
+  const waiting = h.connect();
+  h.upstream.job(1, HARD);
+  h.upstream.job(1, HARD);
+  h.upstream.job(2, HARD);
+  for (const { connection } of [a, b]) {
+    const tail = connection.messages().slice(-2).map((m) => [m.method, m.id]);
+    assert.deepEqual(tail, [['cancel', '2'], ['job', '3']]);
+    assert.equal(connection.byMethod('cancel').length, 1);
+  }
+  assert.equal(waiting.lines.length, 0, 'sessions not logged in get nothing');
+});
+
+test('upstream down then back: cancel at once, miners stay connected, next job immediately', (t) => {
+  const h = new Harness();
+  t.after(() => h.close());
+  const { connection } = h.loggedIn();
+  h.upstream.job(1, HARD);
+  h.upstream.emit('down', 'gone');
+  assert.deepEqual(connection.messages().at(-1), { method: 'cancel', id: '1', jsonrpc: '2.0' });
+  assert.equal(connection.closed, false);
+  // A session logging in while the node is away gets no dead job.
+  const late = h.loggedIn();
+  assert.equal(late.connection.byMethod('job').length, 0);
+  h.upstream.login('');
+  h.upstream.job(1, HARD);
+  assert.equal(connection.byMethod('job').at(-1)!.id, '2');
+  assert.equal(late.connection.byMethod('job').at(-1)!.id, '2');
+});
+
+test('node prefix change on re-login: live sessions get the re-derived prefix in their next job', (t) => {
+  const h = new Harness();
+  t.after(() => h.close());
+  const { connection } = h.loggedIn();
+  h.upstream.job(1, HARD);
+  assert.equal(connection.byMethod('job')[0]!.nonceprefix, '0a0000');
+  h.upstream.login('be');
+  h.upstream.job(1, HARD);
+  assert.equal(connection.byMethod('job')[1]!.nonceprefix, 'be0a0000');
+});
+
+test('a throwing bus subscriber disturbs neither the miner nor other sessions', async (t) => {
+  const h = new Harness();
+  t.after(() => h.close());
+  h.bus.on('share', () => {
+    throw new Error('subscriber bug');
+  });
+  h.bus.on('session.login', () => {
+    throw new Error('subscriber bug');
+  });
+  const { connection, prefix } = h.loggedIn();
+  const up = h.upstream.job(1, HARD);
+  assert.equal(connection.byMethod('job').length, 1);
+  const [solution] = mine(up.input, prefix);
+  assert.equal((await submit(connection, '1', solution!.nonce, solution!.output)).code, ResultCode.Accepted);
+});
+
+test('close: every session is closed with server-shutdown and the hub stops listening', async (t) => {
+  const h = new Harness();
+  const { connection } = h.loggedIn();
+  const waiting = h.connect();
+  await h.close();
+  assert.equal(connection.closeReason, 'server-shutdown');
+  assert.equal(waiting.closeReason, 'server-shutdown');
+  assert.equal(h.upstream.listenerCount('login'), 0);
+  t.diagnostic(`sessions after close: ${h.hub.sessionCount}`);
+  assert.equal(h.hub.sessionCount, 0);
+});
