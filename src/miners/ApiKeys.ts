@@ -1,10 +1,11 @@
 // Miner api keys, in the node's own file format. spec: design.md §2 — one key per line, lines shorter than
 // 8 characters ignored, reloaded when the file's mtime changes (no restart).
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFileSync, unwatchFile, watchFile, type Stats } from 'node:fs';
+import { readFileSync, stat, statSync, type Stats } from 'node:fs';
 import type { Logger } from '../config/logger.js';
 
 export const MIN_API_KEY_LENGTH = 8;
+const MISSING = 'missing';
 
 /** What the login handler needs: a yes/no on a key, and whether access is open (no keys file). */
 export interface ApiKeyChecker {
@@ -16,7 +17,7 @@ export interface ApiKeysOptions {
   /** stratum.apiKeysFile; '' = open access. */
   readonly file: string;
   readonly logger: Logger;
-  /** How often the file's mtime is polled (fs.watchFile interval). */
+  /** How often the file's mtime is checked. */
   readonly pollIntervalMs?: number;
 }
 
@@ -38,10 +39,10 @@ export class ApiKeys implements ApiKeyChecker {
   readonly openAccess: boolean;
   private readonly log: Logger;
   private digests: Buffer[] = [];
-  private watching = false;
-  private readonly onFileChange = (current: Stats, previous: Stats): void => {
-    if (current.mtimeMs !== previous.mtimeMs || current.size !== previous.size) this.reload();
-  };
+  /** Identity of the file as last read: a change in any of these triggers a reload. */
+  private loadedVersion = '';
+  private pollTimer: NodeJS.Timeout | undefined;
+  private polling = false;
 
   constructor(private readonly options: ApiKeysOptions) {
     this.log = options.logger.child({ component: 'api-keys' });
@@ -52,8 +53,10 @@ export class ApiKeys implements ApiKeyChecker {
     }
     // A configured but unreadable file at start-up fails closed: nobody logs in until it is readable.
     this.reload();
-    watchFile(options.file, { interval: options.pollIntervalMs ?? 1000, persistent: false }, this.onFileChange);
-    this.watching = true;
+    // Own mtime check against the version actually read (fs.watchFile's baseline could miss a change made
+    // between our read and its first stat).
+    this.pollTimer = setInterval(() => this.checkForChange(), options.pollIntervalMs ?? 1000);
+    this.pollTimer.unref();
   }
 
   get size(): number {
@@ -67,12 +70,18 @@ export class ApiKeys implements ApiKeyChecker {
   reload(): void {
     if (this.openAccess) return;
     let text: string;
+    let version = MISSING;
     try {
+      // Stat before reading: a write racing the read shows up as a newer version at the next check.
+      version = fileVersion(statSync(this.options.file));
       text = readFileSync(this.options.file, 'utf8');
     } catch (err) {
+      // Remember the failed version too, so the error is logged once per change, not once per check.
+      this.loadedVersion = version;
       this.log.error({ err, file: this.options.file, keptKeys: this.digests.length }, 'api keys file unreadable');
       return;
     }
+    this.loadedVersion = version;
     this.digests = parseApiKeys(text).map(digest);
     this.log.info({ file: this.options.file, keys: this.digests.length }, 'api keys loaded');
   }
@@ -89,8 +98,22 @@ export class ApiKeys implements ApiKeyChecker {
   }
 
   close(): void {
-    if (!this.watching) return;
-    this.watching = false;
-    unwatchFile(this.options.file, this.onFileChange);
+    if (this.pollTimer !== undefined) clearInterval(this.pollTimer);
+    this.pollTimer = undefined;
   }
+
+  private checkForChange(): void {
+    if (this.polling) return;
+    this.polling = true;
+    stat(this.options.file, (err, stats) => {
+      this.polling = false;
+      if (this.pollTimer === undefined) return;
+      const version = err === null ? fileVersion(stats) : MISSING;
+      if (version !== this.loadedVersion) this.reload();
+    });
+  }
+}
+
+function fileVersion(stats: Stats): string {
+  return `${stats.ino}:${stats.size}:${stats.mtimeMs}`;
 }
