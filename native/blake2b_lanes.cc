@@ -5,21 +5,6 @@
 namespace eg {
 namespace {
 
-// Same schedule as blake2b.cc (RFC 7693 §2.7), local so the unrolled loops see constants.
-constexpr uint8_t kSigmaLanes[12][16] = {
-    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
-    {14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3},
-    {11, 8, 12, 0, 5, 2, 15, 13, 10, 14, 3, 6, 7, 1, 9, 4},
-    {7, 9, 3, 1, 13, 12, 11, 14, 2, 6, 5, 10, 4, 0, 15, 8},
-    {9, 0, 5, 7, 2, 4, 10, 15, 14, 1, 11, 12, 6, 8, 3, 13},
-    {2, 12, 6, 10, 0, 11, 8, 3, 4, 13, 7, 5, 15, 14, 1, 9},
-    {12, 5, 1, 15, 14, 13, 4, 10, 0, 7, 6, 3, 9, 2, 8, 11},
-    {13, 11, 7, 14, 12, 1, 3, 9, 5, 0, 15, 4, 8, 6, 2, 10},
-    {6, 15, 14, 9, 11, 3, 0, 8, 12, 2, 13, 7, 1, 4, 10, 5},
-    {10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0},
-    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
-    {14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3}};
-
 #define ROTR_V(x, n) (((x) >> (n)) | ((x) << (64 - (n))))
 
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
@@ -49,13 +34,6 @@ static inline V4 rotr16Avx2(V4 x) {
 #define LANES_VEC V4
 #define LANES_N 4
 #include "blake2b_lanes.inc"
-#undef LANES_FN
-#undef LANES_VEC
-#undef LANES_N
-#undef ROTR32
-#undef ROTR24
-#undef ROTR16
-#undef ROTR63
 #pragma GCC pop_options
 
 #pragma GCC push_options
@@ -70,13 +48,6 @@ typedef uint64_t V8 __attribute__((vector_size(64)));
 #define LANES_VEC V8
 #define LANES_N 8
 #include "blake2b_lanes.inc"
-#undef LANES_FN
-#undef LANES_VEC
-#undef LANES_N
-#undef ROTR32
-#undef ROTR24
-#undef ROTR16
-#undef ROTR63
 #pragma GCC pop_options
 #endif
 

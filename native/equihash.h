@@ -172,7 +172,10 @@ struct EquihashR {
   }
 
   // Wagner's algorithm over all kIndexLimit leaves; only sensible for small N (devnet).
-  static std::vector<std::vector<uint8_t>> solve(const uint8_t* input, const uint8_t* nonce) {
+  // With nearMisses, returns instead the candidates whose last merge collides but whose final
+  // word is not zero (for tests of the kFinalNotZero path).
+  static std::vector<std::vector<uint8_t>> solve(const uint8_t* input, const uint8_t* nonce,
+                                                 bool nearMisses = false) {
     struct Row {
       uint32_t w[kWords];
       std::vector<uint32_t> idx;
@@ -199,7 +202,7 @@ struct EquihashR {
     for (unsigned r = 0; r < K; r++) {
       const bool last = r == K - 1;
       // The last merge needs words K-1 and K to agree (the final XOR must be zero).
-      auto key = [&](const Row& a) { return uint64_t(a.w[r]) << 32 | (last ? a.w[K] : 0); };
+      auto key = [&](const Row& a) { return uint64_t(a.w[r]) << 32 | (last && !nearMisses ? a.w[K] : 0); };
       std::sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) { return key(a) < key(b); });
       std::vector<Row> next;
       for (size_t s = 0; s < rows.size();) {
@@ -219,7 +222,8 @@ struct EquihashR {
             if (last) {
               std::vector<uint8_t> sol(kSolutionBytes);
               encode(m.idx.data(), sol.data());
-              if (verify(input, nonce, sol.data()) == kValid) found.insert(std::move(sol));
+              if (verify(input, nonce, sol.data()) == (nearMisses ? kFinalNotZero : kValid))
+                found.insert(std::move(sol));
             } else {
               next.push_back(std::move(m));
             }
