@@ -173,7 +173,7 @@ export async function runBatch(input: NodeJS.ReadableStream, output: NodeJS.Writ
       head = 0;
     }
     if (text.length > 0 && !output.write(text) && drained === null) {
-      drained = new Promise((resolve) => output.once('drain', () => resolve()));
+      drained = new Promise((resolve) => output.once('drain', () => resolve()).once('error', () => resolve()));
     }
   };
   const settle = (slot: Slot, result: VerifyResult): void => {
@@ -185,6 +185,11 @@ export async function runBatch(input: NodeJS.ReadableStream, output: NodeJS.Writ
     }
   };
 
+  // A closed stdout (e.g. piped into `head`) ends the run with that error instead of an unhandled 'error'
+  // event; the listener stays for writes still queued when the run ends.
+  output.on('error', (err: unknown) => {
+    fatal ??= err;
+  });
   try {
     for await (const line of readLines(input, MAX_LINE_CHARS)) {
       const outcome = verifyLine(line, pool);
