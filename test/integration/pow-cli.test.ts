@@ -2,33 +2,18 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { native } from '../../src/pow/native.js';
 import { VARIANTS } from '../../src/pow/variants.js';
+import { REPO_ROOT, beamVectors, variantsOf, type BeamVector } from '../unit/pow-fixtures.js';
 
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = ['--import', 'tsx', 'src/cli/run.ts'];
 const POW_VERIFY = ['pow', 'verify'];
 
-interface Vector {
-  readonly name: string;
-  readonly variant: string;
-  readonly input: string;
-  readonly nonce: string;
-  readonly output: string;
-  readonly max_packed_difficulty_met?: number;
-}
-const vectors = JSON.parse(readFileSync(path.resolve(REPO_ROOT, '..', 'shared', 'vectors', 'beamhash.json'), 'utf8')) as {
-  valid: Vector[];
-  invalid: Vector[];
-};
-const VARIANT_OF: Readonly<Record<string, string>> = { BeamHashI: 'beamhash1', BeamHashII: 'beamhash2', BeamHashIII: 'beamhash3' };
+const ownVariant = (v: BeamVector): string => variantsOf(v)[0]?.name ?? '';
 
-function vector(name: string): Vector {
-  const found = [...vectors.valid, ...vectors.invalid].find((v) => v.name === name);
+function vector(name: string): BeamVector {
+  const found = [...beamVectors.valid, ...beamVectors.invalid].find((v) => v.name === name);
   assert.ok(found, name);
   return found;
 }
@@ -55,7 +40,7 @@ function runCli(args: readonly string[], stdin = '', command: readonly string[] 
   });
 }
 
-function flags(v: Vector): string[] {
+function flags(v: BeamVector): string[] {
   return ['--input', v.input, '--nonce', v.nonce, '--output', v.output];
 }
 
@@ -150,7 +135,7 @@ describe('pow verify', () => {
 });
 
 describe('pow verify --batch', () => {
-  const line = (v: Vector, extra: Record<string, unknown>): string =>
+  const line = (v: BeamVector, extra: Record<string, unknown>): string =>
     JSON.stringify({ input: v.input, nonce: v.nonce, output: v.output, ...extra });
 
   test('one result per line, in order; malformed lines get a reason; exit 1 when any is invalid', async () => {
@@ -203,9 +188,9 @@ describe('pow verify --batch', () => {
     // known in advance and a reordering shows up as a mismatch.
     const plan = Array.from({ length: count }, (_, i) => {
       const mix = Math.imul(i + 1, 2654435761) >>> 0;
-      const v = vectors.valid[mix % vectors.valid.length];
+      const v = beamVectors.valid[mix % beamVectors.valid.length];
       assert.ok(v?.max_packed_difficulty_met !== undefined);
-      const own = VARIANT_OF[v.variant] ?? '';
+      const own = ownVariant(v);
       const mode = (mix >>> 8) % 3;
       if (mode === 0) return { text: line(v, { variant: own }), expect: { valid: true, variant: own, reason: null } };
       if (mode === 1) {
