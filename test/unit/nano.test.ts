@@ -1,7 +1,6 @@
 // vectors/nano-pow.json through src/pow/nano.ts. spec: design.md §4 "Nano/Banano work".
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { isPowError, type PowErrorCode } from '../../src/pow/errors.js';
 import { native } from '../../src/pow/native.js';
 import {
   NANO_THRESHOLDS,
@@ -13,16 +12,12 @@ import {
   parseU64Hex,
   validateNanoWork,
 } from '../../src/pow/nano.js';
-import { nanoVectors } from './pow-fixtures.js';
+import { nanoVectors, rejectsWith } from './pow-fixtures.js';
 
 function threshold(name: string): bigint {
   const hex = nanoVectors.thresholds[name];
   assert.ok(hex !== undefined, `threshold ${name} in nano-pow.json`);
   return parseU64Hex(hex);
-}
-
-function rejectsWith(code: PowErrorCode): (err: unknown) => boolean {
-  return (err) => isPowError(err) && err.code === code;
 }
 
 test('named thresholds match nano-pow.json', () => {

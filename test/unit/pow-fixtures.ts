@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isPowError, type PowErrorCode } from '../../src/pow/errors.js';
 import { VARIANTS, type PowVariant } from '../../src/pow/variants.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -77,3 +78,8 @@ export function variantsOf(vector: BeamVector): readonly PowVariant[] {
 
 /** Reasons that mean "the addon read the solution and it is not one" (as opposed to a malformed request). */
 export const STRUCTURAL_REASONS = new Set(['index-out-of-range', 'index-order', 'duplicate-index', 'collision-failed', 'final-not-zero']);
+
+/** An assert.throws / assert.rejects matcher for a PowError with this code. */
+export function rejectsWith(code: PowErrorCode): (err: unknown) => boolean {
+  return (err) => isPowError(err) && err.code === code;
+}

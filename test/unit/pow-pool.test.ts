@@ -1,12 +1,11 @@
 // VerifierPool mechanics: batching, bounded queue, close, buffer reuse and failure paths.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { isPowError, type PowErrorCode } from '../../src/pow/errors.js';
 import { native, type NativeAddon } from '../../src/pow/native.js';
 import type { SolutionInput } from '../../src/pow/types.js';
 import { VerifierPool } from '../../src/pow/VerifierPool.js';
 import { decodeHexSolution } from '../../src/pow/verifySolution.js';
-import { beamVectors, variantsOf } from './pow-fixtures.js';
+import { beamVectors, rejectsWith, variantsOf } from './pow-fixtures.js';
 
 const solutions: readonly SolutionInput[] = beamVectors.valid.map((vector) => {
   const [variant] = variantsOf(vector);
@@ -27,10 +26,6 @@ function addonWith(verifyBatch: NativeAddon['verifyBatch']): NativeAddon & { rea
       verifyBatch(records, count, results, done);
     },
   });
-}
-
-function rejectsWith(code: PowErrorCode): (err: unknown) => boolean {
-  return (err) => isPowError(err) && err.code === code;
 }
 
 describe('VerifierPool', () => {

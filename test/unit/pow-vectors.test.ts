@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { PACKED_INFINITY, isValidPacked, maxPackedMet, meetsTarget, packedToDifficulty } from '../../src/pow/difficulty.js';
-import { isPowError } from '../../src/pow/errors.js';
 import { VerifyCode, native } from '../../src/pow/native.js';
 import { VARIANTS, forkHeights, variantForHeight, type ChainName } from '../../src/pow/variants.js';
 import { codeForReason, reasonForCode, verifySolution } from '../../src/pow/verifySolution.js';
@@ -11,6 +10,7 @@ import {
   BEAM_VARIANTS,
   STRUCTURAL_REASONS,
   beamVectors,
+  rejectsWith,
   variantsOf,
   type BeamVector,
   type DifficultyCheck,
@@ -201,6 +201,6 @@ describe('VerifyCode ↔ InvalidReason', () => {
     }
   });
   test('an unknown code is a native contract error', () => {
-    assert.throws(() => reasonForCode(200), (err) => isPowError(err) && err.code === 'native-contract');
+    assert.throws(() => reasonForCode(200), rejectsWith('native-contract'));
   });
 });
