@@ -40,6 +40,8 @@ interface Slot {
   worker: Worker;
   busy: Pending | undefined;
   timer: NodeJS.Timeout | undefined;
+  /** Set by close() while the slot finishes its task. */
+  onIdle?: () => void;
 }
 
 // The worker is a sibling module with this module's extension: .js once compiled, .ts when run from
@@ -56,11 +58,16 @@ function newWorker(): Worker {
   return new Worker(boot, { eval: true });
 }
 
+const MAX_CONSECUTIVE_FAILURES = 3;
+
 export class SolverPool {
   private readonly slots: Slot[] = [];
   private readonly queue: Pending[] = [];
   private nextId = 1;
   private closed = false;
+  /** Worker failures since the last good reply; a pool whose workers cannot even start gives up. */
+  private failures = 0;
+  private broken: SolverError | undefined;
 
   constructor(
     size = 1,
@@ -73,6 +80,7 @@ export class SolverPool {
   /** Every solution of `variant` for input ‖ nonce (hex), found on a worker thread. */
   solve(variant: number, input: string, nonce: string): Promise<FoundSolution[]> {
     if (this.closed) return Promise.reject(new SolverError('CLOSED', 'solver pool closed'));
+    if (this.broken) return Promise.reject(this.broken);
     if (this.queue.length >= this.maxQueue) return Promise.reject(new SolverError('QUEUE_FULL', `solver queue holds ${this.maxQueue} tasks`));
     return new Promise((resolve, reject) => {
       this.queue.push({ task: { id: this.nextId++, variant, input, nonce }, resolve, reject });
@@ -80,11 +88,24 @@ export class SolverPool {
     });
   }
 
+  /**
+   * Rejects queued tasks, lets running ones finish (bounded by the task timeout), then ends the workers.
+   * A worker is never terminated mid-solve on purpose: the addon aborts the process when that happens.
+   */
   async close(): Promise<void> {
     this.closed = true;
     for (const p of this.queue.splice(0)) p.reject(new SolverError('CLOSED', 'solver pool closed'));
     await Promise.all(
       this.slots.map(async (slot) => {
+        if (slot.busy) {
+          await new Promise<void>((resolve) => {
+            const t = setTimeout(resolve, this.taskTimeoutMs);
+            slot.onIdle = () => {
+              clearTimeout(t);
+              resolve();
+            };
+          });
+        }
         clearTimeout(slot.timer);
         slot.busy?.reject(new SolverError('CLOSED', 'solver pool closed'));
         slot.busy = undefined;
@@ -100,8 +121,10 @@ export class SolverPool {
       if (!p || p.task.id !== reply.id) return;
       clearTimeout(slot.timer);
       slot.busy = undefined;
+      this.failures = 0;
       if ('error' in reply) p.reject(new SolverError('SOLVE_FAILED', reply.error));
       else p.resolve(reply.solutions);
+      slot.onIdle?.();
       this.pump();
     });
     slot.worker.on('error', (err) => this.replace(slot, new SolverError('WORKER_FAILED', err.message)));
@@ -120,7 +143,15 @@ export class SolverPool {
     const i = this.slots.indexOf(slot);
     if (i === -1 || this.closed) return;
     slot.worker.removeAllListeners();
+    slot.worker.on('error', () => undefined);
     void slot.worker.terminate();
+    if (++this.failures > MAX_CONSECUTIVE_FAILURES) {
+      // Workers keep dying without a single answer (e.g. the addon is missing): stop respawning.
+      this.broken = new SolverError('WORKER_FAILED', `solver workers keep failing: ${err.message}`);
+      this.slots.splice(i, 1);
+      for (const q of this.queue.splice(0)) q.reject(this.broken);
+      return;
+    }
     this.slots[i] = this.spawn();
     this.pump();
   }
