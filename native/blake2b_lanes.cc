@@ -1,5 +1,8 @@
 #include "blake2b_lanes.h"
 
+#include <cstdlib>
+#include <cstring>
+
 #include "blake2b.h"
 
 namespace eg {
@@ -65,13 +68,17 @@ void lanesScalar(const uint64_t h0[8], const uint64_t m[5], const uint32_t* g, s
 struct Dispatch {
   LanesFn fn = lanesScalar;
   const char* name = "scalar";
+  // EQUIGATE_NATIVE_SIMD=scalar|avx2 caps the path (tests of the fallbacks, or a misbehaving CPU).
   Dispatch() {
 #ifdef EG_X86_LANES
+    const char* cap = std::getenv("EQUIGATE_NATIVE_SIMD");
+    const bool allow512 = !cap || std::strcmp(cap, "avx512") == 0;
+    const bool allow2 = allow512 || std::strcmp(cap, "avx2") == 0;
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f")) {
+    if (allow512 && __builtin_cpu_supports("avx512f")) {
       fn = lanesAvx512;
       name = "avx512";
-    } else if (__builtin_cpu_supports("avx2")) {
+    } else if (allow2 && __builtin_cpu_supports("avx2")) {
       fn = lanesAvx2;
       name = "avx2";
     }

@@ -2,8 +2,9 @@
 // vectors (design §4), batch paths against verifyOne, devnet solve, and argument validation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -361,6 +362,31 @@ test('malformed arguments throw instead of crashing', () => {
   assert.throws(() => call(fn('loopBench'), rec, 2, 1), RangeError);
   assert.throws(() => call(fn('loopBench'), rec, 1, -1), RangeError);
   assert.throws(() => call(fn('solutionBytes'), 'x'), TypeError);
+});
+
+test('the AVX2 and scalar fallbacks give the same results as the default path', () => {
+  const records = pack(allCases);
+  const expected = Buffer.alloc(allCases.length * RESULT_STRIDE);
+  native.verifyBatchSync(records, allCases.length, expected);
+  // A child process, because the SIMD path is chosen once per process (EQUIGATE_NATIVE_SIMD caps it).
+  const script = `
+    const addon = require(process.argv[1]);
+    const records = Buffer.from(process.argv[2], 'hex');
+    const count = records.length / ${RECORD_STRIDE};
+    const results = Buffer.alloc(count * ${RESULT_STRIDE});
+    addon.verifyBatchSync(records, count, results);
+    process.stdout.write(results.toString('hex'));`;
+  const addonPath = ['Release', 'Debug']
+    .map((dir) => path.join(repoRoot, 'build', dir, 'equigate_native.node'))
+    .find((file) => existsSync(file));
+  assert.ok(addonPath, 'addon built');
+  for (const simd of ['avx2', 'scalar']) {
+    const out = execFileSync(process.execPath, ['-e', script, addonPath, records.toString('hex')], {
+      env: { ...process.env, EQUIGATE_NATIVE_SIMD: simd },
+      encoding: 'utf8',
+    });
+    assert.equal(out, expected.toString('hex'), `EQUIGATE_NATIVE_SIMD=${simd}`);
+  }
 });
 
 test('random records never crash and yield a known code', () => {
