@@ -376,12 +376,12 @@ test('the AVX2 and scalar fallbacks give the same results as the default path', 
     const results = Buffer.alloc(count * ${RESULT_STRIDE});
     addon.verifyBatchSync(records, count, results);
     process.stdout.write(results.toString('hex'));`;
-  const addonPath = ['Release', 'Debug']
+  const addonPath: string | undefined = ['Release', 'Debug']
     .map((dir) => path.join(repoRoot, 'build', dir, 'equigate_native.node'))
     .find((file) => existsSync(file));
-  assert.ok(addonPath, 'addon built');
+  if (addonPath === undefined) throw new Error('addon not built');
   for (const simd of ['avx2', 'scalar']) {
-    const out = execFileSync(process.execPath, ['-e', script, addonPath, records.toString('hex')], {
+    const out: string = execFileSync(process.execPath, ['-e', script, addonPath, records.toString('hex')], {
       env: { ...process.env, EQUIGATE_NATIVE_SIMD: simd },
       encoding: 'utf8',
     });
