@@ -211,6 +211,8 @@ async function defaultPowCheck(): Promise<PowCheck> {
 
 export class SimNode extends EventEmitter<SimNodeEvents> {
   private readonly conns = new Map<number, Conn>();
+  /** Sockets flushing a last message before they close. */
+  private readonly closing = new Set<net.Socket>();
   /** Jobs within the expiry window, by id. */
   private readonly jobs = new Map<string, StoredJob>();
   private readonly blocks: SimBlock[] = [];
@@ -377,6 +379,7 @@ export class SimNode extends EventEmitter<SimNodeEvents> {
     clearInterval(this.txSimTimer);
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const conn of [...this.conns.values()]) this.drop(conn, 'shutdown');
+    for (const socket of this.closing) socket.destroy();
     await closed;
   }
 
@@ -463,8 +466,13 @@ export class SimNode extends EventEmitter<SimNodeEvents> {
     bump(this.counters.drops, reason);
     this.forget(conn);
     conn.socket.end();
-    // Bounded: a peer that does not read its last message is cut off.
-    setTimeout(() => conn.socket.destroy(), 2000).unref();
+    // Bounded: a peer that does not read its last message is cut off (at once on stop()).
+    this.closing.add(conn.socket);
+    const cut = setTimeout(() => conn.socket.destroy(), 2000).unref();
+    conn.socket.once('close', () => {
+      clearTimeout(cut);
+      this.closing.delete(conn.socket);
+    });
     this.emit('drop', { connectionId: conn.id, reason });
   }
 
