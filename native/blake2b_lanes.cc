@@ -68,11 +68,12 @@ void lanesScalar(const uint64_t h0[8], const uint64_t m[5], const uint32_t* g, s
 struct Dispatch {
   LanesFn fn = lanesScalar;
   const char* name = "scalar";
-  // EQUIGATE_NATIVE_SIMD=scalar|avx2 caps the path (tests of the fallbacks, or a misbehaving CPU).
+  // EQUIGATE_NATIVE_SIMD=avx2 caps the path at AVX2, any other non-empty value but avx512 forces the
+  // scalar path (tests of the fallbacks, or a misbehaving CPU); unset or empty: the best available.
   Dispatch() {
 #ifdef EG_X86_LANES
     const char* cap = std::getenv("EQUIGATE_NATIVE_SIMD");
-    const bool allow512 = !cap || std::strcmp(cap, "avx512") == 0;
+    const bool allow512 = !cap || !*cap || std::strcmp(cap, "avx512") == 0;
     const bool allow2 = allow512 || std::strcmp(cap, "avx2") == 0;
     __builtin_cpu_init();
     if (allow512 && __builtin_cpu_supports("avx512f")) {
