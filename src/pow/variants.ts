@@ -1,5 +1,5 @@
 // Chains, fork tables and variant selection. spec: design.md §4 — "Variant by job height".
-import { NativeVariant, type NativeVariantId } from './native.js';
+import { NativeVariant, type NativeVariantId } from './nativeLayout.js';
 
 export type VariantName = 'beamhash1' | 'beamhash2' | 'beamhash3' | 'devnet';
 
