@@ -65,9 +65,9 @@ export class SolverPool {
   private readonly queue: Pending[] = [];
   private nextId = 1;
   private closed = false;
-  /** Worker failures since the last good reply; a pool whose workers cannot even start gives up. */
+  /** Worker failures since the last good reply; past a few, respawns back off (e.g. addon being rebuilt). */
   private failures = 0;
-  private broken: SolverError | undefined;
+  private readonly respawnTimers = new Set<NodeJS.Timeout>();
 
   constructor(
     size = 1,
@@ -80,7 +80,6 @@ export class SolverPool {
   /** Every solution of `variant` for input ‖ nonce (hex), found on a worker thread. */
   solve(variant: number, input: string, nonce: string): Promise<FoundSolution[]> {
     if (this.closed) return Promise.reject(new SolverError('CLOSED', 'solver pool closed'));
-    if (this.broken) return Promise.reject(this.broken);
     if (this.queue.length >= this.maxQueue) return Promise.reject(new SolverError('QUEUE_FULL', `solver queue holds ${this.maxQueue} tasks`));
     return new Promise((resolve, reject) => {
       this.queue.push({ task: { id: this.nextId++, variant, input, nonce }, resolve, reject });
@@ -94,6 +93,8 @@ export class SolverPool {
    */
   async close(): Promise<void> {
     this.closed = true;
+    for (const t of this.respawnTimers) clearTimeout(t);
+    this.respawnTimers.clear();
     for (const p of this.queue.splice(0)) p.reject(new SolverError('CLOSED', 'solver pool closed'));
     await Promise.all(
       this.slots.map(async (slot) => {
@@ -146,10 +147,16 @@ export class SolverPool {
     slot.worker.on('error', () => undefined);
     void slot.worker.terminate();
     if (++this.failures > MAX_CONSECUTIVE_FAILURES) {
-      // Workers keep dying without a single answer (e.g. the addon is missing): stop respawning.
-      this.broken = new SolverError('WORKER_FAILED', `solver workers keep failing: ${err.message}`);
+      // Workers keep dying without a single answer: respawn later (0.25 s doubling to 10 s); tasks wait queued.
       this.slots.splice(i, 1);
-      for (const q of this.queue.splice(0)) q.reject(this.broken);
+      const delay = Math.min(10000, 250 * 2 ** Math.min(6, this.failures - MAX_CONSECUTIVE_FAILURES - 1));
+      const t = setTimeout(() => {
+        this.respawnTimers.delete(t);
+        if (this.closed) return;
+        this.slots.push(this.spawn());
+        this.pump();
+      }, delay);
+      this.respawnTimers.add(t);
       return;
     }
     this.slots[i] = this.spawn();
