@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { encodeMessage, parseMessage, ProtocolError, type JobMessage, type ResultMessage } from '../protocol/messages.js';
 import { ResultCode } from '../protocol/resultCodes.js';
 import { meetsTarget } from '../pow/difficulty.js';
-import { NativeVariant } from '../pow/native.js';
+import { NativeVariant } from '../pow/nativeLayout.js';
 import { variantForHeight, type ChainName } from '../pow/variants.js';
 import { silentLogger, type Logger } from '../config/logger.js';
 import { connectLink, parseMinerUrl, type MinerEndpoint, type MinerLink } from './minerLink.js';

@@ -204,7 +204,7 @@ class ApiKeys {
 }
 
 async function defaultPowCheck(): Promise<PowCheck> {
-  // Loaded only when no check is injected (tests may inject one).
+  // Loaded only when no check is injected, so SimNode runs without the addon when tests inject one.
   const { native } = await import('../pow/native.js');
   return (variant, input, nonce, output) => native.verifyOne(variant.nativeId, input, nonce, output).code === 0;
 }
