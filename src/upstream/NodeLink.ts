@@ -1,0 +1,465 @@
+// NodeLink: the gateway's client to the Beam/Hds node's stratum server (design.md §1–2).
+// The node drops the connection on any malformed line (design.md §2), so everything sent here is built by
+// encodeMessage from checked fields. Facts from the node's source (node.cpp OnMinedExternal, stratum_server.cpp):
+// a `solution`'s `id` IS the node job id (parsed as a decimal u64) and the `result` echoes it, answered in order;
+// so results are matched first-in first-out per job id.
+import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import type { Logger } from '../config/logger.js';
+import type { UpstreamConfig } from '../config/schema.js';
+import type { EventBus, UpstreamEvent } from '../events/EventBus.js';
+import { LineSplitter, LineTooLongError } from '../protocol/LineSplitter.js';
+import { encodeMessage, parseMessage, ProtocolError, type JobMessage, type ResultMessage, type StratumMessage } from '../protocol/messages.js';
+import { ResultCode } from '../protocol/resultCodes.js';
+import { ReconnectBackoff } from './ReconnectBackoff.js';
+import type { BlockSubmitOutcome, Upstream, UpstreamEvents, UpstreamJob, UpstreamLogin } from './types.js';
+
+export type NodeLinkErrorCode = 'UPSTREAM_CA_LOAD';
+
+export class NodeLinkError extends Error {
+  constructor(
+    readonly code: NodeLinkErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'NodeLinkError';
+  }
+}
+
+export interface NodeLinkOptions {
+  readonly config: UpstreamConfig;
+  readonly logger: Logger;
+  /** Receives `upstream` state events (connecting/connected/logged-in/disconnected). */
+  readonly bus?: EventBus;
+  /** Source of jitter in [0, 1) (tests pin it). */
+  readonly random?: () => number;
+  /** Blocks kept while the link is down (oldest dropped first). Default 16. */
+  readonly maxQueuedBlocks?: number;
+  /** Node job ids remembered with their height, to judge queued blocks. Default 1024 (the node keeps 64). */
+  readonly jobHeightWindow?: number;
+}
+
+const LOGIN_ID = 'login';
+const JOB_ID_RE = /^[0-9]{1,20}$/; // the node's job ids are a decimal u64 counter (design.md §2)
+const INPUT_RE = /^[0-9a-fA-F]{64}$/;
+const NONCE_RE = /^[0-9a-fA-F]{16}$/;
+// 104 bytes for BeamHash I–III, 36 for the devnet variant; the verifier checks the size per variant.
+const OUTPUT_RE = /^(?:[0-9a-fA-F]{2}){1,1024}$/;
+const NONCE_PREFIX_RE = /^[0-9a-fA-F]{0,6}$/; // 0–6 hex digits (design.md §2)
+const BLOCK_HASH_RE = /^[0-9a-fA-F]{64}$/;
+const STOP_GRACE_MS = 1_000;
+const MAX_LOGGED_LINE = 200;
+
+interface Submission {
+  readonly jobId: string;
+  readonly nonce: string;
+  readonly output: string;
+  readonly resolve: (outcome: BlockSubmitOutcome) => void;
+}
+
+interface QueuedSubmission extends Submission {
+  /** Height of the job the solution was found for (from the node's job id). */
+  readonly height: number;
+}
+
+interface InFlight extends Submission {
+  timer: NodeJS.Timeout | undefined;
+  /** Already resolved as 'unanswered'; kept so a late answer is matched to it and not to a later block. */
+  timedOut: boolean;
+}
+
+function truncate(line: string): string {
+  return line.length > MAX_LOGGED_LINE ? `${line.slice(0, MAX_LOGGED_LINE)}…` : line;
+}
+
+function optionalHeight(value: number | undefined): number | undefined {
+  return value !== undefined && Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+}
+
+export class NodeLink extends EventEmitter<UpstreamEvents> implements Upstream {
+  private readonly config: UpstreamConfig;
+  private readonly log: Logger;
+  private readonly bus: EventBus | undefined;
+  private readonly backoff: ReconnectBackoff;
+  private readonly ca: Buffer | undefined;
+  private readonly maxQueuedBlocks: number;
+  private readonly jobHeightWindow: number;
+
+  private started = false;
+  private stopped = false;
+  private socket: Socket | undefined;
+  private splitter: LineSplitter | undefined;
+  /** Why the current socket is being closed, when we close it. */
+  private dropReason: string | undefined;
+  private loggedIn = false;
+  private connectTimer: NodeJS.Timeout | undefined;
+  private loginTimer: NodeJS.Timeout | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  /** After a re-login with blocks queued: the first job decides whether they can still be valid. */
+  private awaitingFirstJob = false;
+  private readonly jobHeights = new Map<string, number>();
+  private readonly inFlight = new Map<string, InFlight[]>();
+  private queued: QueuedSubmission[] = [];
+
+  /** Throws NodeLinkError('UPSTREAM_CA_LOAD') when tlsCaFile is set but unreadable. */
+  constructor(options: NodeLinkOptions) {
+    super();
+    this.config = options.config;
+    this.log = options.logger.child({ component: 'nodelink', node: `${options.config.host}:${options.config.port}` });
+    this.bus = options.bus;
+    this.backoff = new ReconnectBackoff(this.config.reconnectMinMs, this.config.reconnectMaxMs, options.random);
+    this.maxQueuedBlocks = Math.max(1, options.maxQueuedBlocks ?? 16);
+    this.jobHeightWindow = Math.max(1, options.jobHeightWindow ?? 1024);
+    if (this.config.tls && this.config.tlsCaFile !== '') {
+      try {
+        this.ca = readFileSync(this.config.tlsCaFile);
+      } catch (error) {
+        throw new NodeLinkError('UPSTREAM_CA_LOAD', `cannot read upstream.tlsCaFile ${this.config.tlsCaFile}: ${(error as Error).message}`, { cause: error });
+      }
+    }
+  }
+
+  /** Logged in and able to take a block right now. */
+  get isUp(): boolean {
+    return this.loggedIn;
+  }
+
+  start(): void {
+    if (this.started || this.stopped) return;
+    this.started = true;
+    this.connect();
+  }
+
+  submitBlock(upstreamJobId: string, nonce: string, output: string): Promise<BlockSubmitOutcome> {
+    return new Promise<BlockSubmitOutcome>((resolve) => {
+      const fields = { jobId: upstreamJobId, nonce };
+      // Never put a line on the wire the node would drop us for (design.md §2).
+      if (!JOB_ID_RE.test(upstreamJobId) || !NONCE_RE.test(nonce) || !OUTPUT_RE.test(output)) {
+        this.log.error({ ...fields, outputLength: output.length }, 'block not sent: malformed job id, nonce or output');
+        resolve({ status: 'dropped', detail: 'malformed solution' });
+        return;
+      }
+      if (this.stopped) {
+        this.log.error(fields, 'block dropped: the node link is stopped');
+        resolve({ status: 'dropped', detail: 'link stopped' });
+        return;
+      }
+      const submission: Submission = { jobId: upstreamJobId, nonce, output, resolve };
+      if (this.loggedIn) {
+        this.send(submission);
+        return;
+      }
+      const height = this.jobHeights.get(upstreamJobId);
+      if (height === undefined) {
+        this.log.error(fields, 'block dropped: the node link is down and the job is unknown, so it cannot be judged later');
+        resolve({ status: 'dropped', detail: 'link down, unknown job' });
+        return;
+      }
+      this.queued.push({ ...submission, height });
+      this.log.warn({ ...fields, height, queued: this.queued.length }, 'block queued: the node link is down; sent after re-login if the height is unchanged');
+      if (this.queued.length > this.maxQueuedBlocks) {
+        const oldest = this.queued.shift();
+        if (oldest !== undefined) this.dropQueued(oldest, 'queue full');
+      }
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    for (const queued of this.queued) this.dropQueued(queued, 'link stopped');
+    this.queued = [];
+    this.settleInFlight({ status: 'dropped', detail: 'link stopped before the node answered' });
+    const socket = this.socket;
+    if (socket === undefined || socket.destroyed) return;
+    this.dropReason = 'stopped';
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    if (this.loggedIn) socket.end(); // a clean FIN; the node has nothing more to tell us
+    else socket.destroy();
+    const timer = setTimeout(() => socket.destroy(), STOP_GRACE_MS);
+    await closed;
+    clearTimeout(timer);
+  }
+
+  // ---- connection cycle ----
+
+  private connect(): void {
+    this.reconnectTimer = undefined;
+    if (this.stopped) return;
+    const { host, port } = this.config;
+    this.announce('connecting', `${host}:${port}`);
+    this.dropReason = undefined;
+    const socket = this.config.tls
+      ? tlsConnect({
+          host,
+          port,
+          rejectUnauthorized: this.config.tlsVerify,
+          ...(this.ca !== undefined ? { ca: this.ca } : {}),
+          ...(isIP(host) === 0 ? { servername: host } : {}),
+        })
+      : netConnect({ host, port });
+    this.socket = socket;
+    this.splitter = new LineSplitter(this.config.maxLineBytes);
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 30_000);
+    this.connectTimer = setTimeout(() => this.drop(socket, `connect timeout after ${this.config.connectTimeoutMs} ms`), this.config.connectTimeoutMs);
+    socket.once(this.config.tls ? 'secureConnect' : 'connect', () => this.onConnected(socket));
+    socket.on('data', (chunk: Buffer) => this.onData(socket, chunk));
+    socket.on('error', (error: Error & { code?: string }) => {
+      this.dropReason ??= `socket error: ${error.code ?? error.message}`;
+    });
+    socket.on('close', () => this.onClosed(socket));
+  }
+
+  private onConnected(socket: Socket): void {
+    if (socket !== this.socket) return;
+    clearTimeout(this.connectTimer);
+    this.announce('connected');
+    this.log.info({ tls: this.config.tls }, 'connected to the node; logging in');
+    socket.write(encodeMessage({ method: 'login', id: LOGIN_ID, api_key: this.config.apiKey }));
+    this.loginTimer = setTimeout(() => this.drop(socket, `no login result within ${this.config.loginTimeoutMs} ms`), this.config.loginTimeoutMs);
+  }
+
+  private drop(socket: Socket, reason: string): void {
+    if (socket !== this.socket || socket.destroyed) return;
+    this.dropReason ??= reason;
+    socket.destroy();
+  }
+
+  private onClosed(socket: Socket): void {
+    if (socket !== this.socket) return;
+    clearTimeout(this.connectTimer);
+    clearTimeout(this.loginTimer);
+    this.socket = undefined;
+    this.splitter = undefined;
+    const reason = this.dropReason ?? 'closed by the node';
+    const wasUp = this.loggedIn;
+    this.loggedIn = false;
+    this.awaitingFirstJob = false;
+    // The node answers on the connection the solution came on: nothing more will come for these.
+    this.settleInFlight({ status: 'unanswered', detail: `link down before the node answered (${reason})` });
+    this.announce('disconnected', reason);
+    if (wasUp) this.safeEmit('down', reason);
+    if (this.stopped) {
+      this.log.info({ reason }, 'node link stopped');
+      return;
+    }
+    const delay = this.backoff.next();
+    this.log.warn({ reason, reconnectInMs: delay, queuedBlocks: this.queued.length }, 'node link down; reconnecting');
+    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  // ---- reading the node ----
+
+  private onData(socket: Socket, chunk: Buffer): void {
+    if (socket !== this.socket || this.splitter === undefined) return;
+    let lines: string[];
+    try {
+      lines = this.splitter.push(chunk);
+    } catch (error) {
+      if (!(error instanceof LineTooLongError)) throw error;
+      this.log.error({ limit: error.limit }, 'the node sent a line over upstream.maxLineBytes; reconnecting');
+      this.drop(socket, 'line too long');
+      return;
+    }
+    for (const line of lines) {
+      if (socket !== this.socket) return;
+      this.onLine(socket, line);
+    }
+  }
+
+  private onLine(socket: Socket, line: string): void {
+    let message: StratumMessage;
+    try {
+      message = parseMessage(line);
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      this.log.error({ line: truncate(line), problem: error.message }, 'malformed line from the node ignored');
+      return;
+    }
+    switch (message.method) {
+      case 'result':
+        if (message.id === LOGIN_ID && !this.loggedIn) this.onLoginResult(socket, message);
+        else this.onSolutionResult(message);
+        return;
+      case 'job':
+        this.onJob(message, line);
+        return;
+      case 'cancel':
+        this.log.debug({ jobId: message.id }, 'cancel from the node (jobs die with the next tip anyway)');
+        return;
+      default:
+        this.log.warn({ method: message.method }, 'unexpected message from the node ignored');
+    }
+  }
+
+  private onLoginResult(socket: Socket, result: ResultMessage): void {
+    clearTimeout(this.loginTimer);
+    if (result.code === ResultCode.LoginFailed) {
+      this.log.error({ code: result.code, description: result.description }, 'the node refused the api key (upstream.apiKey is not in its stratum.api.keys); retrying with backoff');
+      this.drop(socket, 'login failed: api key refused');
+      return;
+    }
+    if (result.code !== ResultCode.LoginOk) {
+      this.log.error({ code: result.code, description: result.description }, 'login not accepted by the node; retrying with backoff');
+      this.drop(socket, `login failed: code ${result.code}`);
+      return;
+    }
+    const noncePrefix = result.nonceprefix ?? '';
+    if (!NONCE_PREFIX_RE.test(noncePrefix)) {
+      this.log.error({ nonceprefix: truncate(noncePrefix) }, 'the node gave a nonceprefix that is not 0–6 hex digits; reconnecting');
+      this.drop(socket, 'invalid nonceprefix');
+      return;
+    }
+    const login: { -readonly [K in keyof UpstreamLogin]: UpstreamLogin[K] } = { noncePrefix };
+    const forkHeight = optionalHeight(result.forkheight);
+    const forkHeight2 = optionalHeight(result.forkheight2);
+    if (forkHeight !== undefined) login.forkHeight = forkHeight;
+    if (forkHeight2 !== undefined) login.forkHeight2 = forkHeight2;
+    this.loggedIn = true;
+    this.backoff.reset();
+    // A new session: the JobBook voids older node job ids; queued blocks carry their height with them.
+    this.jobHeights.clear();
+    this.awaitingFirstJob = this.queued.length > 0;
+    this.log.info({ ...login }, 'logged in to the node');
+    this.announce('logged-in', noncePrefix === '' ? undefined : `nonceprefix ${noncePrefix}`);
+    this.safeEmit('login', login);
+  }
+
+  private onJob(message: JobMessage, line: string): void {
+    if (!this.loggedIn) {
+      this.log.warn({ jobId: message.id }, 'job before the login result ignored');
+      return;
+    }
+    const { id, input, difficulty, height } = message;
+    if (!JOB_ID_RE.test(id) || !INPUT_RE.test(input) || difficulty > 0xffff_ffff || height < 1) {
+      this.log.error({ line: truncate(line) }, 'malformed job from the node ignored');
+      return;
+    }
+    this.jobHeights.delete(id);
+    this.jobHeights.set(id, height);
+    if (this.jobHeights.size > this.jobHeightWindow) {
+      const oldest = this.jobHeights.keys().next();
+      if (oldest.done !== true) this.jobHeights.delete(oldest.value);
+    }
+    const job: UpstreamJob = { id, input: input.toLowerCase(), difficulty, height };
+    this.log.debug({ jobId: id, height, difficulty }, 'job from the node');
+    this.safeEmit('job', job);
+    if (this.awaitingFirstJob) {
+      this.awaitingFirstJob = false;
+      this.flushQueued(height);
+    }
+  }
+
+  private onSolutionResult(result: ResultMessage): void {
+    const waiting = this.inFlight.get(result.id);
+    const entry = waiting?.shift();
+    if (waiting !== undefined && waiting.length === 0) this.inFlight.delete(result.id);
+    if (entry === undefined) {
+      this.log.warn({ id: result.id, code: result.code, description: result.description }, 'result from the node for nothing we sent; ignored');
+      return;
+    }
+    clearTimeout(entry.timer);
+    const outcome = this.outcomeOf(result);
+    const fields = { jobId: entry.jobId, nonce: entry.nonce, code: result.code, description: result.description, blockHash: outcome.blockHash };
+    if (entry.timedOut) {
+      this.log.warn({ ...fields, status: outcome.status }, 'the node answered a block after upstream.resultTimeoutMs (already reported unanswered)');
+      return;
+    }
+    if (outcome.status === 'accepted') this.log.info(fields, 'block accepted by the node');
+    else this.log.warn({ ...fields, status: outcome.status }, 'block not accepted by the node');
+    entry.resolve(outcome);
+  }
+
+  private outcomeOf(result: ResultMessage): BlockSubmitOutcome {
+    switch (result.code) {
+      case ResultCode.Accepted:
+        return result.blockhash !== undefined && BLOCK_HASH_RE.test(result.blockhash)
+          ? { status: 'accepted', code: result.code, blockHash: result.blockhash.toLowerCase() }
+          : { status: 'accepted', code: result.code };
+      case ResultCode.Expired:
+        return { status: 'expired', code: result.code, detail: result.description };
+      default:
+        // 2 "rejected", and anything the node may invent: not accepted.
+        return { status: 'rejected', code: result.code, detail: result.description };
+    }
+  }
+
+  // ---- sending blocks ----
+
+  private send(submission: Submission): void {
+    const socket = this.socket;
+    if (socket === undefined) return; // unreachable while logged in
+    const entry: InFlight = { ...submission, timer: undefined, timedOut: false };
+    entry.timer = setTimeout(() => this.onResultTimeout(entry), this.config.resultTimeoutMs);
+    const waiting = this.inFlight.get(submission.jobId);
+    if (waiting === undefined) this.inFlight.set(submission.jobId, [entry]);
+    else waiting.push(entry);
+    socket.write(encodeMessage({ method: 'solution', id: submission.jobId, nonce: submission.nonce, output: submission.output }));
+    this.log.info({ jobId: submission.jobId, nonce: submission.nonce }, 'block submitted to the node');
+  }
+
+  private onResultTimeout(entry: InFlight): void {
+    entry.timer = undefined;
+    entry.timedOut = true;
+    this.log.error({ jobId: entry.jobId, nonce: entry.nonce, timeoutMs: this.config.resultTimeoutMs }, 'the node did not answer a block in time');
+    entry.resolve({ status: 'unanswered', detail: `no result within ${this.config.resultTimeoutMs} ms` });
+  }
+
+  /** Resolves everything sent and not yet answered (the connection is gone or the link stops). */
+  private settleInFlight(outcome: BlockSubmitOutcome): void {
+    for (const waiting of this.inFlight.values()) {
+      for (const entry of waiting) {
+        clearTimeout(entry.timer);
+        if (entry.timedOut) continue;
+        this.log.error({ jobId: entry.jobId, nonce: entry.nonce, status: outcome.status, detail: outcome.detail }, 'block left without an answer from the node');
+        entry.resolve(outcome);
+      }
+    }
+    this.inFlight.clear();
+  }
+
+  /** After re-login: blocks whose job was at the height of the node's first job may still be valid. */
+  private flushQueued(height: number): void {
+    const queued = this.queued;
+    this.queued = [];
+    for (const entry of queued) {
+      if (entry.height === height) {
+        this.log.warn({ jobId: entry.jobId, nonce: entry.nonce, height }, 'sending a block queued while the link was down');
+        this.send(entry);
+      } else {
+        this.dropQueued(entry, `the node moved on to height ${height}`);
+      }
+    }
+  }
+
+  private dropQueued(entry: QueuedSubmission, why: string): void {
+    this.log.error({ jobId: entry.jobId, nonce: entry.nonce, height: entry.height, why }, 'queued block dropped');
+    entry.resolve({ status: 'dropped', detail: why });
+  }
+
+  // ---- events ----
+
+  private announce(state: UpstreamEvent['state'], detail?: string): void {
+    if (this.bus === undefined) return;
+    const event: UpstreamEvent = detail === undefined ? { state, at: Date.now() } : { state, detail, at: Date.now() };
+    try {
+      this.bus.emit('upstream', event);
+    } catch (error) {
+      this.log.error({ err: error, state }, 'an upstream event listener threw');
+    }
+  }
+
+  /** A listener's bug must not take the node link down with it. */
+  private safeEmit<K extends keyof UpstreamEvents>(event: K, ...args: UpstreamEvents[K]): void {
+    try {
+      (this.emit as (event: K, ...args: UpstreamEvents[K]) => boolean)(event, ...args);
+    } catch (error) {
+      this.log.error({ err: error, event }, `a '${event}' listener threw`);
+    }
+  }
+}
