@@ -167,7 +167,13 @@ export class NodeLink extends EventEmitter<UpstreamEvents> implements Upstream {
     });
   }
 
-  async stop(): Promise<void> {
+  async stop(graceMs = 0): Promise<void> {
+    if (this.stopped) return;
+    // Graceful shutdown: blocks already on the wire deserve the node's answer (it comes in milliseconds).
+    const deadline = Date.now() + graceMs;
+    while (this.loggedIn && this.inFlight.size > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.reconnectTimer);

@@ -40,5 +40,6 @@ export interface Upstream extends EventEmitter<UpstreamEvents> {
   /** Sends a block-winning solution for a node job; queued while the link is down if still worth sending. */
   submitBlock(upstreamJobId: string, nonce: string, output: string): Promise<BlockSubmitOutcome>;
   readonly isUp: boolean;
-  stop(): Promise<void>;
+  /** Closes the link; first waits up to `graceMs` for the node to answer blocks already sent. */
+  stop(graceMs?: number): Promise<void>;
 }
