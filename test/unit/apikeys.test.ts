@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger, silentLogger } from '../../src/config/logger.js';
 import { ApiKeys, parseApiKeys } from '../../src/miners/ApiKeys.js';
-import { waitFor } from './session.fixtures.test.js';
+import { waitFor } from '../support/gatewayDoubles.js';
 
 function tempFile(t: { after: (fn: () => void) => void }): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'equigate-keys-'));

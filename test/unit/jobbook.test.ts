@@ -4,7 +4,7 @@ import { silentLogger } from '../../src/config/logger.js';
 import { EventBus, type JobEvent } from '../../src/events/EventBus.js';
 import { JobBook, MAX_SOLUTIONS_PER_JOB, type CancelReason, type GatewayJob } from '../../src/jobs/JobBook.js';
 import { VARIANTS } from '../../src/pow/variants.js';
-import { FakeUpstream, waitFor } from './session.fixtures.test.js';
+import { FakeUpstream, waitFor } from '../support/gatewayDoubles.js';
 
 interface Harness {
   upstream: FakeUpstream;

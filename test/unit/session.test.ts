@@ -11,7 +11,7 @@ import type { NativeVerdict, SolutionInput, SolutionVerifier } from '../../src/p
 import { VerifierPool } from '../../src/pow/VerifierPool.js';
 import { encodeMessage, parseMessage } from '../../src/protocol/messages.js';
 import { ResultCode } from '../../src/protocol/resultCodes.js';
-import { FakeUpstream, RecordingConnection, waitFor, type Json } from './session.fixtures.test.js';
+import { FakeUpstream, RecordingConnection, waitFor, type Json } from '../support/gatewayDoubles.js';
 
 const MINER_KEY = 'miner-key-0001';
 const HARD = difficultyToPacked(2 ** 60);

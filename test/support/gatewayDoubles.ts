@@ -1,5 +1,5 @@
 // Test doubles shared by the gateway-core unit tests (no tests of its own): an in-test Upstream, a LineConnection
-// that records what was sent, and a polling wait. Named *.test.ts only so it lives beside the tests it serves.
+// that records what was sent, and a polling wait.
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import type { CloseReason, LineConnection, LineHandler } from '../../src/transports/types.js';
