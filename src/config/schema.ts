@@ -36,6 +36,7 @@ export interface StratumConfig {
   maxConnections: number;
   maxConnectionsPerIp: number;
   malformedBudget: number;
+  maxPendingSolutions: number;
   maxSendQueueBytes: number;
   jobHistory: number;
 }
@@ -118,6 +119,7 @@ export const configSchema: convict.Schema<GatewayConfig> = {
     maxConnections: { doc: 'Most miner connections overall.', format: 'nat', default: 20000 },
     maxConnectionsPerIp: { doc: 'Most miner connections from one IP address.', format: 'nat', default: 256 },
     malformedBudget: { doc: 'Malformed or unknown messages answered with an error before the connection is closed.', format: 'nat', default: 10 },
+    maxPendingSolutions: { doc: 'Solutions of one connection awaiting verification at once; more are refused (-32004) and count against malformedBudget.', format: 'nat', default: 64 },
     maxSendQueueBytes: { doc: 'Bytes queued to a slow reader before it is dropped.', format: 'nat', default: 262144 },
     jobHistory: { doc: 'Jobs of the current tip kept to judge late solutions (the node keeps 64).', format: 'nat', default: 64 },
   },

@@ -18,7 +18,7 @@ import { Session } from './Session.js';
 
 export type MinerHubStratumConfig = Pick<
   StratumConfig,
-  'noncePrefixDigits' | 'shareDifficulty' | 'loginTimeoutMs' | 'malformedBudget'
+  'noncePrefixDigits' | 'shareDifficulty' | 'loginTimeoutMs' | 'malformedBudget' | 'maxPendingSolutions'
 >;
 
 export interface MinerHubOptions {
@@ -46,6 +46,7 @@ export class MinerHub implements HandlerContext {
   readonly bus: EventBus;
   readonly logger: Logger;
   readonly malformedBudget: number;
+  readonly maxPendingSolutions: number;
   readonly now: () => number;
   /** Transports call this for each accepted connection. */
   readonly accept: ConnectionAcceptor = (connection) => this.openSession(connection);
@@ -72,6 +73,7 @@ export class MinerHub implements HandlerContext {
     this.logger = options.logger.child({ component: 'miners' });
     this.now = options.now ?? Date.now;
     this.malformedBudget = options.stratum.malformedBudget;
+    this.maxPendingSolutions = Math.max(1, options.stratum.maxPendingSolutions);
     this.sharePacked = difficultyToPacked(options.stratum.shareDifficulty);
     this.loginTimeoutMs = options.stratum.loginTimeoutMs;
     this.chain = options.chain;

@@ -27,6 +27,8 @@ export class Session implements LineHandler {
   sharePacked: number;
   readonly openedAt: number;
   private malformedCount = 0;
+  /** Solutions of this session in the pipeline; bounded so one connection cannot fill the verifier queue. */
+  private pendingSolutions = 0;
   private detached = false;
 
   constructor(
@@ -69,7 +71,14 @@ export class Session implements LineHandler {
           handleLogin(this, message, this.ctx);
           break;
         case 'solution':
-          handleSolution(this, message, this.ctx);
+          if (this.pendingSolutions >= this.ctx.maxPendingSolutions) {
+            this.malformed(ResultCode.InvalidSolution, message.id, 'too many solutions awaiting verification', 'Too many pending solutions');
+            break;
+          }
+          this.pendingSolutions += 1;
+          void handleSolution(this, message, this.ctx).finally(() => {
+            this.pendingSolutions -= 1;
+          });
           break;
         default:
           // job / cancel / result are the server's messages, not a miner's.
@@ -124,7 +133,7 @@ export class Session implements LineHandler {
   }
 
   /** spec: design.md §3 — malformed lines answered with a result error until the budget is spent, then close. */
-  private malformed(code: ResultCodeValue, requestId: string | undefined, detail: string): void {
+  private malformed(code: ResultCodeValue, requestId: string | undefined, detail: string, description?: string): void {
     this.malformedCount += 1;
     if (this.malformedCount > this.ctx.malformedBudget) {
       this.ctx.logger.info({ sessionId: this.id, remote: this.connection.remote }, 'malformed budget spent; closing');
@@ -133,7 +142,7 @@ export class Session implements LineHandler {
     }
     this.ctx.logger.debug({ sessionId: this.id, code, detail }, 'malformed message');
     // No readable id: answer with an empty one (miners match results by id, so it matches nothing).
-    this.reply(requestId ?? '', code);
+    this.reply(requestId ?? '', code, description === undefined ? {} : { description });
   }
 
   private detach(reason: string): void {

@@ -20,12 +20,15 @@ const HARD = difficultyToPacked(2 ** 60);
 class SwitchableVerifier implements SolutionVerifier {
   readonly pool = new VerifierPool({ concurrency: 1 });
   failNext = false;
+  /** While set, verification waits for it (solutions pile up in the pipeline). */
+  hold: Promise<void> | undefined;
   verify(solution: SolutionInput): Promise<NativeVerdict> {
     if (this.failNext) {
       this.failNext = false;
       return Promise.reject(new Error('queue full'));
     }
-    return this.pool.verify(solution);
+    const hold = this.hold;
+    return hold === undefined ? this.pool.verify(solution) : hold.then(() => this.pool.verify(solution));
   }
   close(): Promise<void> {
     return this.pool.close();
@@ -58,6 +61,7 @@ class Harness {
         shareDifficulty: options.shareDifficulty ?? 1,
         loginTimeoutMs: options.loginTimeoutMs ?? 60_000,
         malformedBudget: options.malformedBudget ?? 10,
+        maxPendingSolutions: options.maxPendingSolutions ?? 64,
       },
       instanceId: options.instanceId ?? '0a',
       chain: 'devnet',
@@ -275,6 +279,28 @@ test('verifier unavailable: -32004 "not verified", and a resend is judged afresh
   const first = await submit(connection, '1', solution!.nonce, solution!.output);
   assert.deepEqual([first.code, first.description], [ResultCode.InvalidSolution, 'Solution not verified, resend']);
   assert.equal((await submit(connection, '1', solution!.nonce, solution!.output)).code, ResultCode.Accepted);
+});
+
+test('pending bound: solutions beyond maxPendingSolutions are refused at once, those in the pipeline still judged', async (t) => {
+  const h = new Harness({ maxPendingSolutions: 2 });
+  t.after(() => h.close());
+  const { connection, prefix } = h.loggedIn();
+  const up = h.upstream.job(3, HARD);
+  const solutions = mine(up.input, prefix, 3);
+  let release = (): void => {};
+  h.verifier.hold = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  for (const s of solutions) {
+    connection.receive(JSON.stringify({ method: 'solution', id: '1', nonce: s.nonce, output: s.output, jsonrpc: '2.0' }));
+  }
+  await waitFor(() => results(connection).length > 1, 'the refusal of the third solution');
+  const refused = results(connection)[1]!;
+  assert.deepEqual([refused.code, refused.description], [ResultCode.InvalidSolution, 'Too many pending solutions']);
+  h.verifier.hold = undefined;
+  release();
+  await waitFor(() => results(connection).length === 4, 'results of the two held solutions');
+  assert.deepEqual(results(connection).slice(2).map((r) => r.code), [ResultCode.Accepted, ResultCode.Accepted]);
 });
 
 test('block: forwarded to the node before any reply or event, share accepted at once, outcome announced on the bus', async (t) => {

@@ -24,6 +24,8 @@ export interface HandlerContext {
   readonly logger: Logger;
   /** stratum.malformedBudget: malformed/unknown messages answered before the connection is closed. */
   readonly malformedBudget: number;
+  /** stratum.maxPendingSolutions: one connection's solutions awaiting verification at once. */
+  readonly maxPendingSolutions: number;
   now(): number;
   /** Fork heights for the login reply, when known (design.md §2 login result). */
   loginReplyExtras(): LoginReplyExtras;

@@ -30,8 +30,9 @@ interface Judgement {
   readonly isBlockCandidate?: boolean;
 }
 
-export function handleSolution(session: Session, message: SolutionMessage, ctx: HandlerContext): void {
-  judgeSolution(session, message, ctx).then(
+/** Resolves once the miner has its answer (never rejects). */
+export function handleSolution(session: Session, message: SolutionMessage, ctx: HandlerContext): Promise<void> {
+  return judgeSolution(session, message, ctx).then(
     (judgement) => finish(session, message, ctx, judgement),
     (err: unknown) => {
       ctx.logger.error({ err, sessionId: session.id }, 'solution pipeline failed');
