@@ -83,9 +83,11 @@ export class JobBook {
   private readonly onUpstreamJob = (job: UpstreamJob): void => this.receive(job);
   private readonly onUpstreamLogin = (_login: UpstreamLogin): void => this.killAll('upstream-login');
   private readonly onUpstreamDown = (detail: string): void => {
-    this.log.warn({ detail }, 'upstream down: live jobs cancelled, miners stay connected');
-    this.killAll('upstream-down');
+    this.log.warn({ detail }, 'upstream down: miners told to stop (cancel) and stay connected');
+    this.suspend();
   };
+  /** Jobs whose cancel went out at `down`; they stay judgeable until the next upstream session begins. */
+  private suspended = false;
 
   constructor(private readonly options: JobBookOptions) {
     this.latencyMs = Math.max(0, options.minerJobLatencyMs);
@@ -261,9 +263,30 @@ export class JobBook {
       this.newest = undefined;
     }
     this.tipFirstSeq = firstLiveSeq;
+    const alreadyCancelled = this.suspended;
+    this.suspended = false;
     if (this.window.size === 0) return;
     const dead = [...this.window.values()];
     this.window.clear();
+    if (!alreadyCancelled) this.notifyCancel(dead, reason);
+  }
+
+  /**
+   * The node link is down: miners are told to stop (cancel) and get no job until the node is back, but the jobs
+   * stay judgeable. A solution already on its way is still checked, and a block among them reaches NodeLink, which
+   * holds it and sends it after re-login if the node is still on that height (issue "gateway", item 1).
+   * The next upstream login or job ends them for good (killAll, without a second cancel).
+   */
+  private suspend(): void {
+    this.sessionChanged = true;
+    this.clearPending();
+    this.newest = undefined;
+    if (this.suspended || this.window.size === 0) return;
+    this.suspended = true;
+    this.notifyCancel([...this.window.values()], 'upstream-down');
+  }
+
+  private notifyCancel(dead: readonly GatewayJob[], reason: CancelReason): void {
     for (const listener of this.cancelListeners.slice()) {
       try {
         listener(dead, reason);

@@ -128,15 +128,20 @@ test('a new tip goes out at once even inside the window, and supersedes a pendin
   assert.equal(h.jobs.length, 2, 'the refresh of a dead tip is not sent');
 });
 
-test('upstream down: live jobs cancelled, miners keep nothing alive; the next job goes out at once as a new tip', (t) => {
+test('upstream down: live jobs cancelled but still judgeable until the node is back; the next job goes out at once as a new tip', (t) => {
   const h = harness(60_000);
   t.after(() => h.book.close());
   h.upstream.job(20);
   h.upstream.emit('down', 'socket closed');
   assert.deepEqual(h.cancels, [{ ids: ['1'], reason: 'upstream-down' }]);
-  assert.equal(h.book.current, undefined);
-  assert.equal(h.book.lookup('1').status, 'stale');
+  assert.equal(h.book.current, undefined, 'no job is handed out while the node is away');
+  // A solution already on its way is still judged (a block among them is held by NodeLink for the re-login).
+  assert.equal(h.book.lookup('1').status, 'alive');
+  h.upstream.emit('down', 'reconnect failed');
+  assert.equal(h.cancels.length, 1, 'one cancel per outage');
   h.upstream.login('');
+  assert.equal(h.book.lookup('1').status, 'stale', 'a new upstream session voids the old jobs');
+  assert.equal(h.cancels.length, 1, 'no second cancel for jobs the miners were already told about');
   h.upstream.job(20); // same height, huge latency: still immediate (new upstream session ⇒ new tip)
   assert.equal(h.jobs.length, 2);
   assert.equal(h.jobs[1]!.newTip, true);
