@@ -81,11 +81,4 @@ export class RecordingConnection implements LineConnection {
   }
 }
 
-/** Waits (by polling on the event loop) until `predicate` holds; fails after `timeoutMs`. */
-export async function waitFor(predicate: () => boolean, what = 'condition', timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
+export { waitFor } from './wait.js';

@@ -1,0 +1,145 @@
+// End-to-end plumbing: SimNode ← Gateway ← miners on real loopback sockets, a recorder of the gateway's event
+// bus, and an ordered teardown so every test leaves nothing running.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { silentLogger } from '../../src/config/logger.js';
+import { loadConfig } from '../../src/config/load.js';
+import type { GatewayConfig } from '../../src/config/schema.js';
+import { EventBus, type BlockEvent, type JobEvent, type SessionEvent, type ShareEvent, type UpstreamEvent } from '../../src/events/EventBus.js';
+import { Gateway } from '../../src/Gateway.js';
+import { startMiners, type MinerGroup, type MinerOptions } from '../../src/refminer/ReferenceMiner.js';
+import { SimNode, type SimNodeOptions } from '../../src/upstream/SimNode.js';
+import { freePort, type Json } from './net.js';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const VECTORS_FILE = path.resolve(REPO_ROOT, '..', 'shared', 'vectors', 'beamhash.json');
+export const GATEWAY_KEY = 'e2e-gateway-key';
+
+/** Things to stop, stopped newest first; a failing stop is reported after the others ran. */
+export class Teardown {
+  private readonly steps: Array<() => Promise<void> | void> = [];
+
+  defer(step: () => Promise<void> | void): void {
+    this.steps.push(step);
+  }
+
+  async run(): Promise<void> {
+    const errors: unknown[] = [];
+    while (this.steps.length > 0) {
+      const step = this.steps.pop();
+      try {
+        await step?.();
+      } catch (err) {
+        errors.push(err);
+      }
+    }
+    if (errors.length > 0) throw new AggregateError(errors, 'teardown failed');
+  }
+}
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function merge(base: Json, extra: Json): Json {
+  const out: Json = { ...base };
+  for (const [key, value] of Object.entries(extra)) {
+    const current = out[key];
+    out[key] = isObject(current) && isObject(value) ? merge(current, value) : value;
+  }
+  return out;
+}
+
+/**
+ * A gateway config for `node`: stratum TCP on a free port of 127.0.0.1 (only that listener, unless overridden),
+ * HTTP off, quick reconnects to the node. `overrides` uses the config's own nesting.
+ */
+export async function gatewayConfig(node: { port: number; tls: boolean }, overrides: Json = {}): Promise<GatewayConfig> {
+  const base: Json = {
+    chain: 'devnet',
+    log: { level: 'silent' },
+    upstream: { host: '127.0.0.1', port: node.port, tls: node.tls, apiKey: GATEWAY_KEY, reconnectMinMs: 50, reconnectMaxMs: 200 },
+    stratum: { host: '127.0.0.1', port: await freePort() },
+    http: { port: 0 },
+    shutdownTimeoutMs: 2000,
+  };
+  return loadConfig({ overrides: merge(base, overrides), args: [], env: {} });
+}
+
+/** Everything the gateway announced, in order, for assertions after (or during) a run. */
+export class EventLog {
+  readonly jobs: JobEvent[] = [];
+  readonly shares: ShareEvent[] = [];
+  readonly blocks: BlockEvent[] = [];
+  readonly opens: SessionEvent[] = [];
+  readonly logins: SessionEvent[] = [];
+  readonly closes: SessionEvent[] = [];
+  readonly upstream: UpstreamEvent[] = [];
+  /** Logins that got a prefix a live session already held (must stay empty). */
+  readonly prefixClashes: string[] = [];
+  /** Prefix of each logged-in session, by session id (kept after the session closed). */
+  readonly prefixOf = new Map<number, string>();
+  private readonly live = new Map<string, number>();
+
+  constructor(readonly bus: EventBus) {
+    bus.on('job', (e) => this.jobs.push(e));
+    bus.on('share', (e) => this.shares.push(e));
+    bus.on('block', (e) => this.blocks.push(e));
+    bus.on('upstream', (e) => this.upstream.push(e));
+    bus.on('session.open', (e) => this.opens.push(e));
+    bus.on('session.login', (e) => {
+      this.logins.push(e);
+      const prefix = e.noncePrefix ?? '';
+      const holder = this.live.get(prefix);
+      if (holder !== undefined && holder !== e.sessionId) this.prefixClashes.push(`${prefix}: sessions ${holder} and ${e.sessionId}`);
+      this.live.set(prefix, e.sessionId);
+      this.prefixOf.set(e.sessionId, prefix);
+    });
+    bus.on('session.close', (e) => {
+      this.closes.push(e);
+      const prefix = this.prefixOf.get(e.sessionId);
+      if (prefix !== undefined && this.live.get(prefix) === e.sessionId) this.live.delete(prefix);
+    });
+  }
+
+  sharesWith(code: number): ShareEvent[] {
+    return this.shares.filter((s) => s.code === code);
+  }
+
+  /** The session the gateway opened for a client at `remote` ("127.0.0.1:PORT"). */
+  sessionAt(remote: string): number | undefined {
+    return this.opens.find((e) => e.remote === remote)?.sessionId;
+  }
+
+  closeOf(sessionId: number | undefined): SessionEvent | undefined {
+    return this.closes.find((e) => e.sessionId === sessionId);
+  }
+}
+
+export interface Stack {
+  readonly node: SimNode;
+  readonly gateway: Gateway;
+  readonly events: EventLog;
+  readonly config: GatewayConfig;
+  /** stratum+tcp URL of the gateway. */
+  readonly url: string;
+}
+
+/** Starts SimNode, then a Gateway in front of it; both are stopped by `teardown`. */
+export async function startStack(teardown: Teardown, nodeOptions: SimNodeOptions, overrides: Json = {}): Promise<Stack> {
+  const node = await SimNode.start(nodeOptions);
+  teardown.defer(() => node.stop());
+  const config = await gatewayConfig({ port: node.port, tls: node.tls }, overrides);
+  const bus = new EventBus();
+  const events = new EventLog(bus);
+  const gateway = await Gateway.start(config, { logger: silentLogger(), bus });
+  teardown.defer(() => gateway.stop());
+  return { node, gateway, events, config, url: `stratum+tcp://127.0.0.1:${gateway.ports.tcp ?? 0}` };
+}
+
+/** Reference miners that stop with `teardown`; quick reconnects, no stats log. */
+export function miners(teardown: Teardown, options: MinerOptions): MinerGroup {
+  const group = startMiners({ statsIntervalMs: 0, reconnectMinMs: 50, reconnectMaxMs: 500, ...options });
+  teardown.defer(() => group.stop());
+  return group;
+}
