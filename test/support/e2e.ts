@@ -125,16 +125,26 @@ export interface Stack {
   readonly url: string;
 }
 
-/** Starts SimNode, then a Gateway in front of it; both are stopped by `teardown`. */
-export async function startStack(teardown: Teardown, nodeOptions: SimNodeOptions, overrides: Json = {}): Promise<Stack> {
-  const node = await SimNode.start(nodeOptions);
+/** A SimNode stopped by `teardown`. */
+export async function startNode(teardown: Teardown, options: SimNodeOptions): Promise<SimNode> {
+  const node = await SimNode.start(options);
   teardown.defer(() => node.stop());
+  return node;
+}
+
+/** A Gateway in front of `node` (see gatewayConfig), recorded by an EventLog and stopped by `teardown`. */
+export async function startGateway(teardown: Teardown, node: SimNode, overrides: Json = {}): Promise<Stack> {
   const config = await gatewayConfig({ port: node.port, tls: node.tls }, overrides);
   const bus = new EventBus();
   const events = new EventLog(bus);
   const gateway = await Gateway.start(config, { logger: silentLogger(), bus });
   teardown.defer(() => gateway.stop());
   return { node, gateway, events, config, url: `stratum+tcp://127.0.0.1:${gateway.ports.tcp ?? 0}` };
+}
+
+/** Starts SimNode, then a Gateway in front of it; both are stopped by `teardown`. */
+export async function startStack(teardown: Teardown, nodeOptions: SimNodeOptions, overrides: Json = {}): Promise<Stack> {
+  return startGateway(teardown, await startNode(teardown, nodeOptions), overrides);
 }
 
 /** Reference miners that stop with `teardown`; quick reconnects, no stats log. */
