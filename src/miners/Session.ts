@@ -71,6 +71,12 @@ export class Session implements LineHandler {
           handleLogin(this, message, this.ctx);
           break;
         case 'solution':
+          // Check 1 (docs/gateway.md): not logged in ⇒ -32010. Such a solution never waits for verification, so
+          // the pending bound (it protects the verifier queue) must not answer it in place of -32010.
+          if (this.state !== 'logged-in') {
+            void handleSolution(this, message, this.ctx);
+            break;
+          }
           if (this.pendingSolutions >= this.ctx.maxPendingSolutions) {
             this.malformed(ResultCode.InvalidSolution, message.id, 'too many solutions awaiting verification', 'Too many pending solutions');
             break;
