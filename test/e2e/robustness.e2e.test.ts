@@ -44,6 +44,22 @@ describe('robustness: abuse never crashes the gateway nor disturbs other session
     return stack.events.closeOf(session)?.reason ?? '';
   };
   const results = (client: StratumClient): Json[] => client.byMethod('result');
+  /** Sends each line alone and checks its one answer: `code`, with the id given next to the line. */
+  const expectEachAnswered = async (client: StratumClient, lines: ReadonlyArray<[string, string]>, code: number): Promise<void> => {
+    for (const [line, id] of lines) {
+      const seen = results(client).length;
+      client.write(`${line}\n`);
+      await waitFor(() => results(client).length === seen + 1, `answer to ${line}`);
+      assert.deepEqual(pick(results(client)[seen]), { id, code }, line);
+    }
+  };
+  /** The connection is still served: it logs in and gets a job. */
+  const stillServed = async (client: StratumClient, key: string): Promise<void> => {
+    const login = await client.login(key);
+    assert.equal(login.code, ResultCode.LoginOk);
+    await client.nextJob();
+    client.destroy();
+  };
 
   before(async () => {
     stack = await startStack(
@@ -85,12 +101,7 @@ describe('robustness: abuse never crashes the gateway nor disturbs other session
       ['{"method":"login","id":"l1","api_key":42}', 'l1'], // wrong type
       ['{"id":"m1"}', 'm1'], // no method
     ];
-    for (const [line, id] of malformed) {
-      const seen = results(client).length;
-      client.write(`${line}\n`);
-      await waitFor(() => results(client).length === seen + 1, `answer to ${line}`);
-      assert.deepEqual(pick(results(client)[seen]), { id, code: ResultCode.MalformedMessage }, line);
-    }
+    await expectEachAnswered(client, malformed, ResultCode.MalformedMessage);
     // Blank lines and \r are ignored, not counted.
     client.write('\n\r\n   \n');
     assert.equal(client.closed, false);
@@ -112,17 +123,9 @@ describe('robustness: abuse never crashes the gateway nor disturbs other session
       ['{"method":"job","id":"u4","input":"00","difficulty":0,"height":1}', 'u4'],
       ['{"method":"result","id":"u5","code":1}', 'u5'],
     ];
-    for (const [line, id] of lines) {
-      const seen = results(client).length;
-      client.write(`${line}\n`);
-      await waitFor(() => results(client).length === seen + 1, `answer to ${line}`);
-      assert.deepEqual(pick(results(client)[seen]), { id, code: ResultCode.UnknownMethod }, line);
-    }
+    await expectEachAnswered(client, lines, ResultCode.UnknownMethod);
     // Still a working connection: it can log in and mine.
-    const login = await client.login('late-but-fine');
-    assert.equal(login.code, ResultCode.LoginOk);
-    await client.nextJob();
-    client.destroy();
+    await stillServed(client, 'late-but-fine');
   });
 
   it('oversize lines close the connection (line-too-long), with or without a newline, and get no answer', async () => {
@@ -173,10 +176,7 @@ describe('robustness: abuse never crashes the gateway nor disturbs other session
     assert.ok(mine.every((s) => s.code === ResultCode.Unauthorized && s.reason === 'not-logged-in' && s.achievedDifficulty === 0));
     assert.equal(stack.events.blocks.length, blocksBefore, 'nothing forwarded');
     // Still not logged in, it may log in and mine.
-    const login = await client.login('after-the-flood');
-    assert.equal(login.code, ResultCode.LoginOk);
-    await client.nextJob();
-    client.destroy();
+    await stillServed(client, 'after-the-flood');
   });
 
   it('a slow reader (never reads while jobs and answers keep coming) is dropped: send-queue-full', async () => {
@@ -213,9 +213,7 @@ describe('robustness: abuse never crashes the gateway nor disturbs other session
     for (const s of stack.events.sharesWith(ResultCode.Accepted)) acceptedBySession.set(s.sessionId, (acceptedBySession.get(s.sessionId) ?? 0) + 1);
     for (const id of goodSessions) assert.ok((acceptedBySession.get(id) ?? 0) > 0, `session ${id} had shares accepted`);
     // And a newcomer is still served.
-    const client = await connect();
-    assert.equal((await client.login('newcomer')).code, ResultCode.LoginOk);
-    await client.nextJob();
+    await stillServed(await connect(), 'newcomer');
   });
 });
 
