@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
-import { generate } from 'selfsigned';
 import { WebSocket } from 'ws';
 import { createLogger, silentLogger } from '../../src/config/logger.js';
 import { LineSplitter } from '../../src/protocol/LineSplitter.js';
@@ -18,6 +17,7 @@ import { TcpTransport } from '../../src/transports/TcpTransport.js';
 import { TlsTransport } from '../../src/transports/TlsTransport.js';
 import type { CloseReason, ConnectionAcceptor, LineConnection } from '../../src/transports/types.js';
 import { WsTransport } from '../../src/transports/WsTransport.js';
+import { makeCertFiles } from '../support/tls.js';
 
 const HOST = '127.0.0.1';
 const logger = process.env.DEBUG_LOG ? createLogger("debug", process.stdout) : silentLogger();
@@ -126,15 +126,6 @@ async function wsClient(port: number): Promise<WsClient> {
   const client = new WsClient(ws);
   await once(ws, 'open');
   return client;
-}
-
-async function makeCertFiles(dir: string, cn: string): Promise<{ tlsCertFile: string; tlsKeyFile: string }> {
-  const pems = await generate([{ name: 'commonName', value: cn }], { keySize: 2048 });
-  const tlsCertFile = join(dir, 'cert.pem');
-  const tlsKeyFile = join(dir, 'key.pem');
-  writeFileSync(tlsCertFile, pems.cert);
-  writeFileSync(tlsKeyFile, pems.private);
-  return { tlsCertFile, tlsKeyFile };
 }
 
 const open: Transport[] = [];

@@ -22,3 +22,12 @@ export async function within<T>(promise: Promise<T>, what: string, timeoutMs: nu
     clearTimeout(timer);
   }
 }
+
+/** Like waitFor, for a check that has to do I/O (e.g. try a login): retried every `pollMs` until true. */
+export async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 10_000, pollMs = 100): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}
