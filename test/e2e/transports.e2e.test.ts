@@ -77,7 +77,11 @@ describe('transports end to end: tcp, tls and ws miners through one gateway; nod
       assert.ok(accepted.length > 0, `${session.connection.transport} shares accepted`);
       for (const share of accepted) assert.ok(share.nonce.startsWith(session.noncePrefix));
     }
-    for (const kind of KINDS) assert.equal(statsOf(kind).rejected, 0, `${kind}: nothing rejected`);
+    for (const kind of KINDS) {
+      // A solution may cross a new tip's cancel on the wire (blocks are frequent here): stale, and nothing else.
+      const codes = Object.keys(statsOf(kind).results).filter((code) => code !== String(ResultCode.Accepted));
+      assert.ok(codes.every((code) => code === String(ResultCode.StaleJob)), `${kind}: only stale rejects, got ${codes.join(',')}`);
+    }
   });
 
   it('node drops every connection: miners stay connected, get a cancel, and the next job once NodeLink is back', async () => {
