@@ -5,6 +5,7 @@ import { loadConfig } from '../config/load.js';
 import { createLogger } from '../config/logger.js';
 import { EventBus } from '../events/EventBus.js';
 import { Gateway } from '../Gateway.js';
+import { TransportError } from '../transports/errors.js';
 import { startMiners } from '../refminer/ReferenceMiner.js';
 import { SimNode } from '../upstream/SimNode.js';
 import { runUntilSignal } from './signals.js';
@@ -103,6 +104,9 @@ export async function run(args: string[]): Promise<number> {
     );
   } catch (err) {
     await node.stop();
+    if (err instanceof TransportError && err.code === 'LISTEN_FAILED') {
+      process.stderr.write(`equigate demo: port ${port} is taken; choose another: npm start -- --stratum-port N\n`);
+    }
     throw err;
   }
   const stratumPort = gateway.ports.tcp ?? port;
