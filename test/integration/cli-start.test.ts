@@ -6,10 +6,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../support/net.js';
+import { makeCertFiles } from '../support/tls.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -101,4 +103,44 @@ test('start with an invalid config file: exit 2 and a message naming the problem
   const [code] = (await once(gateway.child, 'exit')) as [number | null];
   assert.equal(code, 2);
   assert.match(gateway.output(), /noncePrefixDigits/);
+});
+
+/** The subject CN of the certificate a TLS listener presents now. */
+async function presentedCommonName(port: number): Promise<string> {
+  const socket = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false });
+  socket.setTimeout(10_000, () => socket.destroy(new Error('TLS handshake timed out')));
+  await once(socket, 'secureConnect');
+  const cn = socket.getPeerCertificate().subject?.CN;
+  socket.destroy();
+  return String(cn);
+}
+
+test('SIGHUP makes a running gateway load the new TLS certificate; connections after it see the new one', async (t) => {
+  const [nodePort, stratumPort, tlsPort] = [await freePort(), await freePort(), await freePort()];
+  const node = equigate(['sim-node', '--port', String(nodePort), '--tls', 'false', '--block-interval', '0']);
+  t.after(() => node.child.kill('SIGKILL'));
+  await waitForOutput(node, /sim node: stratum\+tcp:\/\//, 'sim node listening');
+
+  const dir = mkdtempSync(path.join(tmpdir(), 'equigate-cli-'));
+  const certs = await makeCertFiles(dir, 'before-reload');
+  const configFile = path.join(dir, 'gateway.json');
+  writeFileSync(
+    configFile,
+    JSON.stringify({
+      chain: 'devnet',
+      upstream: { host: '127.0.0.1', port: nodePort, tls: false, apiKey: 'cli-test-gateway-key' },
+      stratum: { host: '127.0.0.1', port: stratumPort, tlsPort, ...certs },
+      http: { port: 0 },
+    }),
+  );
+  const gateway = equigate(['start', '--config', configFile]);
+  t.after(() => gateway.child.kill('SIGKILL'));
+  await waitForOutput(gateway, /"msg":"gateway started"/, 'gateway started');
+  assert.equal(await presentedCommonName(tlsPort), 'before-reload');
+
+  await makeCertFiles(dir, 'after-reload'); // same paths, new pair
+  gateway.child.kill('SIGHUP');
+  await waitForOutput(gateway, /TLS certificate reloaded/, 'the reload log line');
+  assert.equal(await presentedCommonName(tlsPort), 'after-reload');
+  assert.equal(gateway.child.exitCode, null, 'SIGHUP does not stop the gateway');
 });
