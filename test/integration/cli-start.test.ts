@@ -1,6 +1,6 @@
 // `equigate sim-node` and `equigate start --config FILE` as separate processes, the way an operator runs them:
 // a miner logs in through the gateway and gets a job, and SIGTERM shuts the gateway down cleanly (exit 0).
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -61,26 +61,39 @@ async function loginAndFirstJob(port: number): Promise<Array<Record<string, unkn
   return messages;
 }
 
-test('sim-node and start as processes: miner gets a job through the gateway; SIGTERM exits 0 after a graceful stop', async (t) => {
-  const [nodePort, stratumPort] = [await freePort(), await freePort()];
+/**
+ * Starts `equigate sim-node` (plain TCP) and `equigate start` on a config pointing at it, as separate processes,
+ * both killed when the test ends; resolves once the gateway says it started.
+ */
+async function startNodeAndGateway(
+  t: TestContext,
+  dir: string,
+  stratum: Record<string, unknown>,
+): Promise<{ gateway: Spawned }> {
+  const nodePort = await freePort();
   const node = equigate(['sim-node', '--port', String(nodePort), '--tls', 'false', '--block-interval', '0']);
   t.after(() => node.child.kill('SIGKILL'));
   await waitForOutput(node, /sim node: stratum\+tcp:\/\//, 'sim node listening');
-
-  const dir = mkdtempSync(path.join(tmpdir(), 'equigate-cli-'));
   const configFile = path.join(dir, 'gateway.json');
   writeFileSync(
     configFile,
     JSON.stringify({
       chain: 'devnet',
       upstream: { host: '127.0.0.1', port: nodePort, tls: false, apiKey: 'cli-test-gateway-key' },
-      stratum: { host: '127.0.0.1', port: stratumPort },
+      stratum: { host: '127.0.0.1', ...stratum },
       http: { port: 0 },
     }),
   );
   const gateway = equigate(['start', '--config', configFile]);
   t.after(() => gateway.child.kill('SIGKILL'));
   await waitForOutput(gateway, /"msg":"gateway started"/, 'gateway started');
+  return { gateway };
+}
+
+test('sim-node and start as processes: miner gets a job through the gateway; SIGTERM exits 0 after a graceful stop', async (t) => {
+  const stratumPort = await freePort();
+  const dir = mkdtempSync(path.join(tmpdir(), 'equigate-cli-'));
+  const { gateway } = await startNodeAndGateway(t, dir, { port: stratumPort });
 
   const [login, job] = await loginAndFirstJob(stratumPort);
   assert.equal(login?.method, 'result');
@@ -116,26 +129,10 @@ async function presentedCommonName(port: number): Promise<string> {
 }
 
 test('SIGHUP makes a running gateway load the new TLS certificate; connections after it see the new one', async (t) => {
-  const [nodePort, stratumPort, tlsPort] = [await freePort(), await freePort(), await freePort()];
-  const node = equigate(['sim-node', '--port', String(nodePort), '--tls', 'false', '--block-interval', '0']);
-  t.after(() => node.child.kill('SIGKILL'));
-  await waitForOutput(node, /sim node: stratum\+tcp:\/\//, 'sim node listening');
-
+  const [stratumPort, tlsPort] = [await freePort(), await freePort()];
   const dir = mkdtempSync(path.join(tmpdir(), 'equigate-cli-'));
   const certs = await makeCertFiles(dir, 'before-reload');
-  const configFile = path.join(dir, 'gateway.json');
-  writeFileSync(
-    configFile,
-    JSON.stringify({
-      chain: 'devnet',
-      upstream: { host: '127.0.0.1', port: nodePort, tls: false, apiKey: 'cli-test-gateway-key' },
-      stratum: { host: '127.0.0.1', port: stratumPort, tlsPort, ...certs },
-      http: { port: 0 },
-    }),
-  );
-  const gateway = equigate(['start', '--config', configFile]);
-  t.after(() => gateway.child.kill('SIGKILL'));
-  await waitForOutput(gateway, /"msg":"gateway started"/, 'gateway started');
+  const { gateway } = await startNodeAndGateway(t, dir, { port: stratumPort, tlsPort, ...certs });
   assert.equal(await presentedCommonName(tlsPort), 'before-reload');
 
   await makeCertFiles(dir, 'after-reload'); // same paths, new pair
