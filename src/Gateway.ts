@@ -83,7 +83,8 @@ export class Gateway {
 
   /** SIGHUP: re-reads the TLS certificate and key (api keys reload on their own when the file changes). */
   reload(): void {
-    this.stratum.tls?.reloadCertificates();
+    // Never rejects: a failed reload keeps the current certificate and logs why.
+    void this.stratum.tls?.reloadCertificates();
   }
 
   /**

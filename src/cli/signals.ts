@@ -27,17 +27,17 @@ export function runUntilSignal(options: SignalOptions): Promise<number> {
         process.exit(1);
       }, options.shutdownTimeoutMs);
       force.unref();
+      const settle = (code: number): void => {
+        clearTimeout(force);
+        process.off('SIGINT', onStop).off('SIGTERM', onStop).off('SIGHUP', onReload);
+        logger.flush();
+        resolve(code);
+      };
       options.stop().then(
-        () => {
-          clearTimeout(force);
-          process.off('SIGINT', onStop).off('SIGTERM', onStop).off('SIGHUP', onReload);
-          logger.flush();
-          resolve(0);
-        },
+        () => settle(0),
         (err: unknown) => {
           logger.error({ err }, 'shutdown failed');
-          logger.flush();
-          resolve(1);
+          settle(1);
         },
       );
     };
