@@ -51,11 +51,11 @@ export async function run(): Promise<string> {
     await sleep(1000);
     const idle = memory();
 
-    // Registered after the hub's own listener; its nextTick runs after the transports' flush of that tick, i.e.
-    // once the gateway has handed the job to the kernel for every session.
+    // The bus announces a job right after the fan-out has it; this nextTick runs after the transports' flush of
+    // that tick, i.e. once the gateway has handed the job to the kernel for every session.
     let writtenAt = Number.NaN;
     cleanup.defer(
-      gateway.jobs.onJob(() => {
+      gateway.bus.subscribe('job', 'bench-fanout', () => {
         process.nextTick(() => {
           writtenAt = wallClockMs();
         });

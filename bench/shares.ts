@@ -27,10 +27,8 @@ export async function run(): Promise<string> {
     const onShare = (share: { code: number }): void => {
       if (share.code === 1) accepted++;
     };
-    gateway.bus.on('share', onShare);
-    cleanup.defer(() => {
-      gateway.bus.off('share', onShare);
-    });
+    const unsubscribe = gateway.bus.subscribe('share', 'bench-counter', onShare);
+    cleanup.defer(unsubscribe);
 
     const client = Client.start('shares', cleanup);
     const ready = client.next((m) => (m.type === 'ready' ? m : undefined), 60_000, 'logins');

@@ -41,7 +41,7 @@ export class Gateway {
 
   static async start(config: GatewayConfig, deps: GatewayDeps): Promise<Gateway> {
     const log = deps.logger;
-    const bus = deps.bus ?? new EventBus();
+    const bus = deps.bus ?? new EventBus({ logger: log });
     const upstream = deps.upstream ?? new NodeLink({ config: config.upstream, logger: log, bus });
     const verifier = new VerifierPool();
     const jobs = new JobBook({

@@ -78,15 +78,15 @@ export async function run(args: string[]): Promise<number> {
   });
   const bus = new EventBus();
   const tally: Tally = { jobs: 0, tips: 0, sharesAccepted: 0, sharesRejected: 0, blocksSubmitted: 0, blocksAccepted: 0 };
-  bus.on('job', (job) => {
+  bus.subscribe('job', 'demo-printer', (job) => {
     tally.jobs += 1;
     if (job.newTip) tally.tips += 1;
   });
-  bus.on('share', (share) => {
+  bus.subscribe('share', 'demo-printer', (share) => {
     if (share.code === 1) tally.sharesAccepted += 1;
     else tally.sharesRejected += 1;
   });
-  bus.on('block', (block) => {
+  bus.subscribe('block', 'demo-printer', (block) => {
     if (block.status === 'submitted') tally.blocksSubmitted += 1;
     if (block.status === 'accepted') {
       tally.blocksAccepted += 1;

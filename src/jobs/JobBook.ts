@@ -38,8 +38,15 @@ export type JobLookup =
   | { readonly status: 'unknown' };
 
 export type CancelReason = 'new-tip' | 'upstream-down' | 'upstream-login';
-export type JobListener = (job: GatewayJob) => void;
-export type CancelListener = (deadJobs: readonly GatewayJob[], reason: CancelReason) => void;
+/**
+ * The one consumer of published and dead jobs: the stratum fan-out. A direct call, not a subscription: this is
+ * the data path under the event bus (docs/architecture.md "Event bus"), which must neither reorder nor drop a
+ * job. The bus announces each job right after the sink has it.
+ */
+export interface JobSink {
+  jobPublished(job: GatewayJob): void;
+  jobsCancelled(deadJobs: readonly GatewayJob[], reason: CancelReason): void;
+}
 
 export interface JobBookOptions {
   readonly chain: ChainName;
@@ -75,8 +82,7 @@ export class JobBook {
   private lastPublishAt = Number.NEGATIVE_INFINITY;
   private pendingRefresh: UpstreamJob | undefined;
   private pacingTimer: NodeJS.Timeout | undefined;
-  private readonly jobListeners: JobListener[] = [];
-  private readonly cancelListeners: CancelListener[] = [];
+  private sink: JobSink | undefined;
   private closed = false;
   /** Solutions seen per job (duplicate detection); freed with the job. */
   private readonly seenSolutions = new WeakMap<GatewayJob, Set<string>>();
@@ -104,14 +110,10 @@ export class JobBook {
     return this.newest;
   }
 
-  /** Registers a listener for published jobs; returns its removal. */
-  onJob(listener: JobListener): () => void {
-    return addListener(this.jobListeners, listener);
-  }
-
-  /** Registers a listener for jobs that died (new tip, upstream down or re-login); returns its removal. */
-  onCancel(listener: CancelListener): () => void {
-    return addListener(this.cancelListeners, listener);
+  /** Connects the job consumer (once; see JobSink). */
+  bindSink(sink: JobSink): void {
+    if (this.sink !== undefined) throw new Error('JobBook already has its sink');
+    this.sink = sink;
   }
 
   /** Judges a solution's job id. spec: design.md §2 — dead ⇒ stale, ≥ 64 jobs older ⇒ expired. */
@@ -157,8 +159,7 @@ export class JobBook {
     this.options.upstream.off('job', this.onUpstreamJob);
     this.options.upstream.off('login', this.onUpstreamLogin);
     this.options.upstream.off('down', this.onUpstreamDown);
-    this.jobListeners.length = 0;
-    this.cancelListeners.length = 0;
+    this.sink = undefined;
   }
 
   private receive(upstreamJob: UpstreamJob): void {
@@ -235,12 +236,10 @@ export class JobBook {
     this.newest = job;
     this.lastPublishAt = at;
     this.log.debug({ jobId: job.id, upstreamJobId: job.upstreamJobId, height: job.height, newTip }, 'job published');
-    for (const listener of this.jobListeners.slice()) {
-      try {
-        listener(job);
-      } catch (err) {
-        this.log.error({ err }, 'job listener threw');
-      }
+    try {
+      this.sink?.jobPublished(job);
+    } catch (err) {
+      this.log.error({ err, jobId: job.id }, 'job fan-out failed');
     }
     this.options.bus?.emit('job', {
       jobId: job.id,
@@ -287,12 +286,10 @@ export class JobBook {
   }
 
   private notifyCancel(dead: readonly GatewayJob[], reason: CancelReason): void {
-    for (const listener of this.cancelListeners.slice()) {
-      try {
-        listener(dead, reason);
-      } catch (err) {
-        this.log.error({ err }, 'cancel listener threw');
-      }
+    try {
+      this.sink?.jobsCancelled(dead, reason);
+    } catch (err) {
+      this.log.error({ err, reason }, 'cancel fan-out failed');
     }
   }
 }
@@ -306,10 +303,3 @@ function solutionKey(nonce: string, output: string): string {
   return createHash('sha256').update(nonce).update(output).digest().toString('latin1', 0, 16);
 }
 
-function addListener<T>(list: T[], listener: T): () => void {
-  list.push(listener);
-  return () => {
-    const index = list.indexOf(listener);
-    if (index !== -1) list.splice(index, 1);
-  };
-}

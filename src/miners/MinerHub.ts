@@ -60,7 +60,6 @@ export class MinerHub implements HandlerContext {
   private currentJob: EncodedJob | undefined;
   private upstreamLogin: UpstreamLogin | undefined;
   private readonly sweepTimer: NodeJS.Timeout;
-  private readonly unsubscribe: Array<() => void> = [];
   private closed = false;
   private readonly onUpstreamLogin = (login: UpstreamLogin): void => this.upstreamLoggedIn(login);
 
@@ -82,10 +81,10 @@ export class MinerHub implements HandlerContext {
       noncePrefixDigits: options.stratum.noncePrefixDigits,
     });
     this.currentJob = options.jobs.current === undefined ? undefined : encodeJob(options.jobs.current);
-    this.unsubscribe.push(
-      options.jobs.onJob((job) => this.fanOutJob(job)),
-      options.jobs.onCancel((dead, reason) => this.fanOutCancel(dead, reason)),
-    );
+    options.jobs.bindSink({
+      jobPublished: (job) => this.fanOutJob(job),
+      jobsCancelled: (dead, reason) => this.fanOutCancel(dead, reason),
+    });
     options.upstream.on('login', this.onUpstreamLogin);
     const sweepMs = Math.min(MAX_SWEEP_MS, Math.max(MIN_SWEEP_MS, Math.floor(this.loginTimeoutMs / 4)));
     this.sweepTimer = setInterval(() => this.sweepLoginTimeouts(), sweepMs);
@@ -133,7 +132,6 @@ export class MinerHub implements HandlerContext {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.sweepTimer);
-    for (const off of this.unsubscribe) off();
     this.upstream.off('login', this.onUpstreamLogin);
     for (const session of [...this.awaitingLogin, ...this.loggedIn]) session.close('server-shutdown');
   }
@@ -196,13 +194,8 @@ export class MinerHub implements HandlerContext {
     }
   }
 
-  /** A throwing subscriber must not disturb the session or the others. */
   private announce(event: 'session.open' | 'session.login' | 'session.close', session: Session, reason?: string): void {
-    try {
-      this.bus.emit(event, this.sessionEvent(session, reason));
-    } catch (err) {
-      this.logger.error({ err, event }, 'session event listener threw');
-    }
+    this.bus.emit(event, this.sessionEvent(session, reason));
   }
 
   private sessionEvent(session: Session, reason: string | undefined): SessionEvent {

@@ -453,11 +453,7 @@ export class NodeLink extends EventEmitter<UpstreamEvents> implements Upstream {
   private announce(state: UpstreamEvent['state'], detail?: string): void {
     if (this.bus === undefined) return;
     const event: UpstreamEvent = detail === undefined ? { state, at: Date.now() } : { state, detail, at: Date.now() };
-    try {
-      this.bus.emit('upstream', event);
-    } catch (error) {
-      this.log.error({ err: error, state }, 'an upstream event listener threw');
-    }
+    this.bus.emit('upstream', event);
   }
 
   /** A listener's bug must not take the node link down with it. */

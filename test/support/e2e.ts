@@ -82,12 +82,12 @@ export class EventLog {
   private readonly live = new Map<string, number>();
 
   constructor(readonly bus: EventBus) {
-    bus.on('job', (e) => this.jobs.push(e));
-    bus.on('share', (e) => this.shares.push(e));
-    bus.on('block', (e) => this.blocks.push(e));
-    bus.on('upstream', (e) => this.upstream.push(e));
-    bus.on('session.open', (e) => this.opens.push(e));
-    bus.on('session.login', (e) => {
+    bus.subscribe('job', 'test', (e) => this.jobs.push(e));
+    bus.subscribe('share', 'test', (e) => this.shares.push(e));
+    bus.subscribe('block', 'test', (e) => this.blocks.push(e));
+    bus.subscribe('upstream', 'test', (e) => this.upstream.push(e));
+    bus.subscribe('session.open', 'test', (e) => this.opens.push(e));
+    bus.subscribe('session.login', 'test', (e) => {
       this.logins.push(e);
       const prefix = e.noncePrefix ?? '';
       const holder = this.live.get(prefix);
@@ -95,7 +95,7 @@ export class EventLog {
       this.live.set(prefix, e.sessionId);
       this.prefixOf.set(e.sessionId, prefix);
     });
-    bus.on('session.close', (e) => {
+    bus.subscribe('session.close', 'test', (e) => {
       this.closes.push(e);
       const prefix = this.prefixOf.get(e.sessionId);
       if (prefix !== undefined && this.live.get(prefix) === e.sessionId) this.live.delete(prefix);

@@ -22,13 +22,15 @@ function harness(minerJobLatencyMs = 0, jobHistory = 64): Harness {
   const clock = { now: 1_000_000 };
   const book = new JobBook({ chain: 'devnet', minerJobLatencyMs, jobHistory, upstream, bus, logger: silentLogger(), now: () => clock.now });
   const h: Harness = { upstream, book, bus, jobs: [], cancels: [], order: [], clock };
-  book.onJob((job) => {
-    h.jobs.push(job);
-    h.order.push(`job:${job.id}`);
-  });
-  book.onCancel((dead, reason) => {
-    h.cancels.push({ ids: dead.map((job) => job.id), reason });
-    h.order.push(`cancel:${dead.map((job) => job.id).join(',')}`);
+  book.bindSink({
+    jobPublished(job) {
+      h.jobs.push(job);
+      h.order.push(`job:${job.id}`);
+    },
+    jobsCancelled(dead, reason) {
+      h.cancels.push({ ids: dead.map((job) => job.id), reason });
+      h.order.push(`cancel:${dead.map((job) => job.id).join(',')}`);
+    },
   });
   return h;
 }
@@ -37,7 +39,7 @@ test('maps gateway ids (own decimal counter) to the node job, height, input and 
   const h = harness();
   t.after(() => h.book.close());
   const busJobs: JobEvent[] = [];
-  h.bus.on('job', (event) => busJobs.push(event));
+  h.bus.subscribe('job', 'test', (event) => busJobs.push(event));
   const up = h.upstream.job(10, 0x05000000, 'AB'.repeat(32));
   assert.equal(h.jobs.length, 1);
   const job = h.jobs[0]!;
@@ -167,16 +169,31 @@ test('malformed upstream jobs are ignored', (t) => {
   assert.equal(h.jobs.length, 0);
 });
 
-test('a throwing listener disturbs neither the book nor the other listeners', (t) => {
-  const h = harness();
-  t.after(() => h.book.close());
-  h.book.onJob(() => {
-    throw new Error('boom');
+test('a throwing sink disturbs neither the book nor the bus announcement', (t) => {
+  const upstream = new FakeUpstream();
+  const bus = new EventBus();
+  const book = new JobBook({ chain: 'devnet', minerJobLatencyMs: 0, jobHistory: 64, upstream, bus, logger: silentLogger() });
+  t.after(() => book.close());
+  book.bindSink({
+    jobPublished() {
+      throw new Error('boom');
+    },
+    jobsCancelled() {
+      throw new Error('boom');
+    },
   });
   const seen: string[] = [];
-  h.book.onJob((job) => seen.push(job.id));
-  h.upstream.job(1);
-  assert.deepEqual(seen, ['1']);
+  bus.subscribe('job', 'test', (job) => seen.push(job.jobId));
+  upstream.job(1);
+  upstream.job(2);
+  assert.deepEqual(seen, ['1', '2']);
+  assert.equal(book.lookup('2').status, 'alive');
+});
+
+test('a job book takes one sink only', (t) => {
+  const h = harness();
+  t.after(() => h.book.close());
+  assert.throws(() => h.book.bindSink({ jobPublished() {}, jobsCancelled() {} }), /already has its sink/);
 });
 
 test('close clears the pacing timer and stops listening', async () => {

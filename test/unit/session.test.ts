@@ -72,10 +72,10 @@ class Harness {
       bus: this.bus,
       logger,
     });
-    this.bus.on('share', (event) => this.shares.push(event));
-    this.bus.on('block', (event) => this.blocks.push(event));
+    this.bus.subscribe('share', 'test', (event) => this.shares.push(event));
+    this.bus.subscribe('block', 'test', (event) => this.blocks.push(event));
     for (const kind of ['session.open', 'session.login', 'session.close'] as const) {
-      this.bus.on(kind, (event) => this.sessionEvents.push({ kind, event }));
+      this.bus.subscribe(kind, 'test', (event) => this.sessionEvents.push({ kind, event }));
     }
   }
 
@@ -394,10 +394,10 @@ test('node prefix change on re-login: live sessions get the re-derived prefix in
 test('a throwing bus subscriber disturbs neither the miner nor other sessions', async (t) => {
   const h = new Harness();
   t.after(() => h.close());
-  h.bus.on('share', () => {
+  h.bus.subscribe('share', 'test', () => {
     throw new Error('subscriber bug');
   });
-  h.bus.on('session.login', () => {
+  h.bus.subscribe('session.login', 'test', () => {
     throw new Error('subscriber bug');
   });
   const { connection, prefix } = h.loggedIn();

@@ -148,9 +148,5 @@ function forwardBlock(session: Session, job: GatewayJob, nonce: string, output: 
 }
 
 function emitBlock(ctx: HandlerContext, event: BlockEvent): void {
-  try {
-    ctx.bus.emit('block', event);
-  } catch (err) {
-    ctx.logger.error({ err }, 'block event listener threw');
-  }
+  ctx.bus.emit('block', event);
 }
