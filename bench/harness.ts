@@ -10,7 +10,7 @@ import vm from 'node:vm';
 import { loadConfig } from '../src/config/load.js';
 import { silentLogger } from '../src/config/logger.js';
 import { Gateway } from '../src/Gateway.js';
-import { SimNode, type SimNodeOptions } from '../src/upstream/SimNode.js';
+import { SimNode, type SimNodeOptions } from '../src/sim/SimNode.js';
 import { Teardown } from '../test/support/e2e.js';
 import { freePort } from '../test/support/net.js';
 import type { ChildToParent, ParentToChild } from './clients/protocol.js';

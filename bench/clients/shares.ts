@@ -2,7 +2,7 @@
 // prefix) solved before the timed window; then every session keeps `inflight` solutions unanswered, sending one
 // more per result, and the results are counted by code (accepted ones per second of the window).
 import { NativeVariant } from '../../src/pow/nativeLayout.js';
-import { SolverPool } from '../../src/refminer/SolverPool.js';
+import { SolverPool } from '../../src/sim/refminer/SolverPool.js';
 import { childChannel, wallClockMs, type ParentToChild, type SharesStart } from './protocol.js';
 import { openSessions, type RawSession } from './stratum.js';
 

@@ -6,8 +6,8 @@ import { createLogger } from '../config/logger.js';
 import { EventBus } from '../events/EventBus.js';
 import { Gateway } from '../Gateway.js';
 import { TransportError } from '../transports/errors.js';
-import { startMiners } from '../refminer/ReferenceMiner.js';
-import { SimNode } from '../upstream/SimNode.js';
+import { startMiners } from '../sim/refminer/ReferenceMiner.js';
+import { SimNode } from '../sim/SimNode.js';
 import { runUntilSignal } from './signals.js';
 
 const USAGE = `usage: equigate demo [--stratum-port P] [--miners N] [--block-difficulty D] [--rate SHARES_PER_S_PER_MINER] [--duration SECONDS] [--log-level L]

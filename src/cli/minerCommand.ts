@@ -3,8 +3,8 @@ import { parseArgs } from 'node:util';
 import { createLogger } from '../config/logger.js';
 import type { LogLevel } from '../config/schema.js';
 import { isChainName } from '../pow/variants.js';
-import { loadReplayFile, MinerConfigError, startMiners, type MinerOptions } from '../refminer/ReferenceMiner.js';
-import { MinerLinkError } from '../refminer/minerLink.js';
+import { loadReplayFile, MinerConfigError, startMiners, type MinerOptions } from '../sim/refminer/ReferenceMiner.js';
+import { MinerLinkError } from '../sim/refminer/minerLink.js';
 
 const USAGE = `usage: equigate miner --url URL --key KEY [options]
 

@@ -1,7 +1,7 @@
 // `equigate sim-node [--config FILE] [--port N] [--tls false] …`: runs the simulated node until SIGINT/SIGTERM.
 import { createLogger } from '../config/logger.js';
-import { SimNode, type SimJob } from '../upstream/SimNode.js';
-import { loadScriptFile, loadSimNodeConfig, simNodeSchema, SimNodeConfigError } from '../upstream/simNodeConfig.js';
+import { SimNode, type SimJob } from '../sim/SimNode.js';
+import { loadScriptFile, loadSimNodeConfig, simNodeSchema, SimNodeConfigError } from '../sim/simNodeConfig.js';
 
 function help(): string {
   const flags = Object.entries(simNodeSchema)

@@ -25,6 +25,7 @@ function closeCode(reason: CloseReason): number {
     case 'login-failed':
     case 'login-timeout':
     case 'too-many-connections':
+    case 'prefixes-exhausted':
       return 1008;
     default:
       return 1000;

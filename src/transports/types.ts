@@ -13,7 +13,11 @@ export type CloseReason =
   | 'protocol-violation'
   | 'server-shutdown'
   | 'socket-error'
-  | 'too-many-connections';
+  | 'too-many-connections'
+  /** Login refused: every per-session nonce prefix is leased (stratum.noncePrefixDigits too small for the load). */
+  | 'prefixes-exhausted'
+  /** The node's new nonce prefix leaves no room for this session's prefix (docs/gateway.md "Nonce prefixes"). */
+  | 'prefix-revoked';
 
 export interface LineConnection {
   /** Process-unique id, assigned by the transport. */

@@ -13,6 +13,7 @@ import type { EventBus, UpstreamEvent } from '../events/EventBus.js';
 import { LineSplitter, LineTooLongError } from '../protocol/LineSplitter.js';
 import { encodeMessage, parseMessage, ProtocolError, type JobMessage, type ResultMessage, type StratumMessage } from '../protocol/messages.js';
 import { ResultCode } from '../protocol/resultCodes.js';
+import { nonceForNode } from './noncePrefix.js';
 import { ReconnectBackoff } from './ReconnectBackoff.js';
 import type { BlockSubmitOutcome, Upstream, UpstreamEvents, UpstreamJob, UpstreamLogin } from './types.js';
 
@@ -95,6 +96,8 @@ export class NodeLink extends EventEmitter<UpstreamEvents> implements Upstream {
   /** Why the current socket is being closed, when we close it. */
   private dropReason: string | undefined;
   private loggedIn = false;
+  /** The node's nonce prefix of the current login, exactly as it wrote it. */
+  private nodePrefix = '';
   private connectTimer: NodeJS.Timeout | undefined;
   private loginTimer: NodeJS.Timeout | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
@@ -321,6 +324,7 @@ export class NodeLink extends EventEmitter<UpstreamEvents> implements Upstream {
       this.drop(socket, 'invalid nonceprefix');
       return;
     }
+    this.nodePrefix = noncePrefix;
     const login: { -readonly [K in keyof UpstreamLogin]: UpstreamLogin[K] } = { noncePrefix };
     const forkHeight = optionalHeight(result.forkheight);
     const forkHeight2 = optionalHeight(result.forkheight2);
@@ -405,7 +409,8 @@ export class NodeLink extends EventEmitter<UpstreamEvents> implements Upstream {
     const waiting = this.inFlight.get(submission.jobId);
     if (waiting === undefined) this.inFlight.set(submission.jobId, [entry]);
     else waiting.push(entry);
-    socket.write(encodeMessage({ method: 'solution', id: submission.jobId, nonce: submission.nonce, output: submission.output }));
+    const nonce = nonceForNode(this.nodePrefix, submission.nonce);
+    socket.write(encodeMessage({ method: 'solution', id: submission.jobId, nonce, output: submission.output }));
     this.log.info({ jobId: submission.jobId, nonce: submission.nonce }, 'block submitted to the node');
   }
 

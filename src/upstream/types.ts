@@ -37,7 +37,10 @@ export interface UpstreamEvents {
 
 export interface Upstream extends EventEmitter<UpstreamEvents> {
   start(): void;
-  /** Sends a block-winning solution for a node job; queued while the link is down if still worth sending. */
+  /**
+   * Sends a block-winning solution for a node job; queued while the link is down if still worth sending. The nonce
+   * may be in any case: the implementation writes the node's prefix digits in the node's own case (noncePrefix.ts).
+   */
   submitBlock(upstreamJobId: string, nonce: string, output: string): Promise<BlockSubmitOutcome>;
   readonly isUp: boolean;
   /** Closes the link; first waits up to `graceMs` for the node to answer blocks already sent. */

@@ -5,7 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ResultCode } from '../../src/protocol/resultCodes.js';
-import type { MinerGroup } from '../../src/refminer/ReferenceMiner.js';
+import type { MinerGroup } from '../../src/sim/refminer/ReferenceMiner.js';
 import { miners, startStack, Teardown, type Stack } from '../support/e2e.js';
 import { StratumClient, type Json } from '../support/net.js';
 import { waitFor } from '../support/wait.js';

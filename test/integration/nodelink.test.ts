@@ -15,7 +15,7 @@ import type { UpstreamConfig } from '../../src/config/schema.js';
 import { EventBus, type UpstreamEvent } from '../../src/events/EventBus.js';
 import { LineSplitter } from '../../src/protocol/LineSplitter.js';
 import { NodeLink, type NodeLinkOptions } from '../../src/upstream/NodeLink.js';
-import { SimNode } from '../../src/upstream/SimNode.js';
+import { SimNode } from '../../src/sim/SimNode.js';
 import type { BlockSubmitOutcome, UpstreamJob, UpstreamLogin } from '../../src/upstream/types.js';
 
 const HOST = '127.0.0.1';
@@ -301,6 +301,20 @@ describe('submitBlock', () => {
     assert.deepEqual(solution, { method: 'solution', id: '41', nonce: NONCE, output: OUTPUT, jsonrpc: '2.0' });
     conn.result('41', 1, { description: 'accepted', blockhash: BLOCK_HASH });
     assert.deepEqual(await outcome, { status: 'accepted', code: 1, blockHash: BLOCK_HASH });
+  });
+
+  it("writes the node's prefix digits in the node's own case (it compares case-sensitively)", async () => {
+    const node = await fakeNode();
+    node.firstJob = { id: '41', height: 500 };
+    node.loginReply = () => ({ code: 0, description: 'Login successful', nonceprefix: 'AbC1' });
+    const connected = node.nextConnection();
+    const h = startLink(upstreamConfig(node.port));
+    const conn = await connected;
+    await nextEvent(h.link, 'job');
+    void h.link.submitBlock('41', 'abc1000000000001', OUTPUT);
+    void h.link.submitBlock('41', 'ffff000000000002', OUTPUT);
+    await conn.nextMessage((m) => m.method === 'solution' && m.nonce === 'AbC1000000000001');
+    await conn.nextMessage((m) => m.method === 'solution' && m.nonce === 'ffff000000000002');
   });
 
   it('resolves rejected (2) and expired (3), matching answers in order per job id', async () => {

@@ -6,10 +6,10 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { SimNode, type SimNodeOptions, type SimSolutionOutcome } from '../../src/upstream/SimNode.js';
-import { loadScriptFile } from '../../src/upstream/simNodeConfig.js';
-import { startMiners, loadReplayFile, type MinerGroup, type MinerOptions } from '../../src/refminer/ReferenceMiner.js';
-import { SolverPool } from '../../src/refminer/SolverPool.js';
+import { SimNode, type SimNodeOptions, type SimSolutionOutcome } from '../../src/sim/SimNode.js';
+import { loadScriptFile } from '../../src/sim/simNodeConfig.js';
+import { startMiners, loadReplayFile, type MinerGroup, type MinerOptions } from '../../src/sim/refminer/ReferenceMiner.js';
+import { SolverPool } from '../../src/sim/refminer/SolverPool.js';
 import { native, NativeVariant } from '../../src/pow/native.js';
 import { difficultyToPacked, meetsTarget } from '../../src/pow/difficulty.js';
 

@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SimNode, type SimNodeOptions } from '../../src/upstream/SimNode.js';
-import { loadScriptFile } from '../../src/upstream/simNodeConfig.js';
+import { SimNode, type SimNodeOptions } from '../../src/sim/SimNode.js';
+import { loadScriptFile } from '../../src/sim/simNodeConfig.js';
 import { native, NativeVariant } from '../../src/pow/native.js';
 
 type Msg = Record<string, unknown>;

@@ -7,8 +7,8 @@ import { loadConfig } from '../../src/config/load.js';
 import type { GatewayConfig } from '../../src/config/schema.js';
 import { EventBus, type BlockEvent, type JobEvent, type SessionEvent, type ShareEvent, type UpstreamEvent } from '../../src/events/EventBus.js';
 import { Gateway } from '../../src/Gateway.js';
-import { startMiners, type MinerGroup, type MinerOptions } from '../../src/refminer/ReferenceMiner.js';
-import { SimNode, type SimNodeOptions } from '../../src/upstream/SimNode.js';
+import { startMiners, type MinerGroup, type MinerOptions } from '../../src/sim/refminer/ReferenceMiner.js';
+import { SimNode, type SimNodeOptions } from '../../src/sim/SimNode.js';
 import { freePort, type Json } from './net.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger, silentLogger } from '../../src/config/logger.js';
-import { ApiKeys, parseApiKeys } from '../../src/miners/ApiKeys.js';
+import { ApiKeys, parseApiKeys } from '../../src/stratum/ApiKeys.js';
 import { waitFor } from '../support/gatewayDoubles.js';
 
 function tempFile(t: { after: (fn: () => void) => void }): string {

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { NoncePrefixAllocator, NoncePrefixError, type NoncePrefixLease } from '../../src/miners/NoncePrefixAllocator.js';
+import { NoncePrefixAllocator, NoncePrefixError, type NoncePrefixLease } from '../../src/stratum/NoncePrefixAllocator.js';
+import { nonceForNode } from '../../src/upstream/noncePrefix.js';
 
 function allocateMany(allocator: NoncePrefixAllocator, count: number): NoncePrefixLease[] {
   return Array.from({ length: count }, () => allocator.allocate());
@@ -20,7 +21,7 @@ test('layout: upstream prefix + instance id + per-session digits, even, lowercas
 test('odd upstream prefix: its digits are kept, the session field grows by one digit so the total is even', () => {
   const allocator = new NoncePrefixAllocator({ instanceId: '01', noncePrefixDigits: 4, upstreamPrefix: 'ABC' });
   assert.equal(allocator.sessionDigits, 5);
-  assert.equal(allocator.upstreamPrefix, 'ABC', 'kept exactly for forwarding (the node compares case-sensitively)');
+  assert.equal(allocator.upstreamPrefix, 'ABC', 'kept as the node wrote it (logs); the node link restores its case when forwarding');
   const lease = allocator.allocate();
   assert.equal(lease.prefix, 'abc0100000');
   assert.equal(lease.prefix.length % 2, 0);
@@ -124,4 +125,11 @@ test('property: live prefixes stay unique, even, lowercase, ≤ 12 digits and ca
     }),
     { numRuns: 200 },
   );
+});
+
+test('nonceForNode: the node prefix digits in the node case, anything else unchanged', () => {
+  assert.equal(nonceForNode('AbC', 'abc0a00000000001'), 'AbC0a00000000001');
+  assert.equal(nonceForNode('AbC', 'ABC0A00000000001'), 'AbC0A00000000001');
+  assert.equal(nonceForNode('AbC', 'abd0a00000000001'), 'abd0a00000000001');
+  assert.equal(nonceForNode('', 'abc0a00000000001'), 'abc0a00000000001');
 });

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { silentLogger } from '../../src/config/logger.js';
 import { EventBus, type BlockEvent, type SessionEvent, type ShareEvent } from '../../src/events/EventBus.js';
 import { JobBook } from '../../src/jobs/JobBook.js';
-import type { ApiKeyChecker } from '../../src/miners/ApiKeys.js';
-import { MinerHub, type MinerHubStratumConfig } from '../../src/miners/MinerHub.js';
+import type { ApiKeyChecker } from '../../src/stratum/ApiKeys.js';
+import { MinerHub, type MinerHubStratumConfig } from '../../src/stratum/MinerHub.js';
 import { difficultyToPacked } from '../../src/pow/difficulty.js';
 import { native, NativeVariant } from '../../src/pow/native.js';
 import type { NativeVerdict, SolutionInput, SolutionVerifier } from '../../src/pow/types.js';
@@ -157,6 +157,18 @@ test('share difficulty is capped by the block target so no block is lost', async
   assert.equal(connection.byMethod('job')[0]!.difficulty, difficultyToPacked(1000));
 });
 
+test('prefix revoked: a node prefix that shrinks the session field closes the sessions that no longer fit', async (t) => {
+  const h = new Harness({ noncePrefixDigits: 6, instanceId: 'aaaa' });
+  t.after(() => h.close());
+  const sessions = Array.from({ length: 258 }, () => h.loggedIn());
+  assert.equal(sessions[0]!.prefix, 'aaaa000000');
+  // 6 node digits + 4 instance digits leave 2 session digits: 256 prefixes for 258 sessions.
+  h.upstream.login('abcdef');
+  const closed = sessions.filter((s) => s.connection.closeReason !== undefined);
+  assert.deepEqual(closed.map((s) => s.connection.closeReason), ['prefix-revoked', 'prefix-revoked']);
+  assert.equal(h.hub.loggedInCount, 256);
+});
+
 test('login failed: -32003 and the connection is closed', async (t) => {
   const h = new Harness();
   t.after(() => h.close());
@@ -177,7 +189,7 @@ test('prefixes exhausted: login refused with -32003; a closed session frees its 
   const second = h.connect();
   second.receive(encodeMessage({ method: 'login', id: 'login', api_key: MINER_KEY }));
   assert.deepEqual(results(second).map((r) => [r.code, r.description]), [[-32003, 'No nonce prefix available']]);
-  assert.equal(second.closeReason, 'too-many-connections');
+  assert.equal(second.closeReason, 'prefixes-exhausted');
   first.connection.close('peer-closed');
   await waitFor(() => h.hub.loggedInCount === 0, 'the first session to go');
   h.loggedIn();
@@ -324,7 +336,8 @@ test('block: forwarded to the node before any reply or event, share accepted at 
   assert.equal(reply.blockhash, undefined, 'the share reply does not wait for the node');
   assert.equal(repliesAtSubmit, 1, 'only the login reply had been sent when the block was forwarded');
   assert.equal(sharesAtSubmit, 0);
-  assert.deepEqual(h.upstream.submitted, [{ upstreamJobId: up.id, nonce: 'ABC' + solution!.nonce.slice(3), output: solution!.output }]);
+  // The stratum side forwards its own lowercase nonce; the node link restores the node's case (nonceForNode).
+  assert.deepEqual(h.upstream.submitted, [{ upstreamJobId: up.id, nonce: solution!.nonce, output: solution!.output }]);
   assert.equal(h.shares[0]!.isBlockCandidate, true);
   await waitFor(() => h.blocks.length === 2, 'the block outcome');
   assert.deepEqual(h.blocks.map((b) => [b.status, b.blockHash]), [['submitted', undefined], ['accepted', 'ab'.repeat(32)]]);

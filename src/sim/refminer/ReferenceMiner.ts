@@ -4,12 +4,12 @@
 // answered only from known solutions (--replay).
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import { encodeMessage, parseMessage, ProtocolError, type JobMessage, type ResultMessage } from '../protocol/messages.js';
-import { ResultCode } from '../protocol/resultCodes.js';
-import { meetsTarget } from '../pow/difficulty.js';
-import { NativeVariant } from '../pow/nativeLayout.js';
-import { variantForHeight, type ChainName } from '../pow/variants.js';
-import { silentLogger, type Logger } from '../config/logger.js';
+import { encodeMessage, parseMessage, ProtocolError, type JobMessage, type ResultMessage } from '../../protocol/messages.js';
+import { ResultCode } from '../../protocol/resultCodes.js';
+import { meetsTarget } from '../../pow/difficulty.js';
+import { NativeVariant } from '../../pow/nativeLayout.js';
+import { variantForHeight, type ChainName } from '../../pow/variants.js';
+import { silentLogger, type Logger } from '../../config/logger.js';
 import { connectLink, parseMinerUrl, type MinerEndpoint, type MinerLink } from './minerLink.js';
 import { SolverPool, SolverError, type FoundSolution } from './SolverPool.js';
 

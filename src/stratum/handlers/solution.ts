@@ -7,15 +7,15 @@
 // arrives later and is announced only on the event bus (`block` event: submitted, then accepted with blockHash /
 // rejected / expired / unanswered). Waiting for the node would hold the miner's reply hostage to the node's latency
 // and could lose the reply altogether when the link drops; `blockhash` is therefore never put in a share reply.
-import { isHex, type SolutionMessage } from '../messages.js';
-import { ResultCode, RESULT_DESCRIPTIONS, type ResultCodeValue } from '../resultCodes.js';
+import { isHex, type SolutionMessage } from '../../protocol/messages.js';
+import { ResultCode, RESULT_DESCRIPTIONS, type ResultCodeValue } from '../../protocol/resultCodes.js';
 import { achievedDifficulty, meetsTarget, packedToDifficulty } from '../../pow/difficulty.js';
 import type { NativeVerdict } from '../../pow/types.js';
 import type { GatewayJob } from '../../jobs/JobBook.js';
-import type { Session } from '../../miners/Session.js';
+import type { Session } from '../Session.js';
 import type { BlockEvent } from '../../events/EventBus.js';
 import type { BlockSubmitOutcome } from '../../upstream/types.js';
-import type { HandlerContext } from './context.js';
+import type { SolutionContext } from './context.js';
 
 const NONCE_HEX_DIGITS = 16;
 
@@ -31,7 +31,7 @@ interface Judgement {
 }
 
 /** Resolves once the miner has its answer (never rejects). */
-export function handleSolution(session: Session, message: SolutionMessage, ctx: HandlerContext): Promise<void> {
+export function handleSolution(session: Session, message: SolutionMessage, ctx: SolutionContext): Promise<void> {
   return judgeSolution(session, message, ctx).then(
     (judgement) => finish(session, message, ctx, judgement),
     (err: unknown) => {
@@ -41,7 +41,7 @@ export function handleSolution(session: Session, message: SolutionMessage, ctx: 
   );
 }
 
-async function judgeSolution(session: Session, message: SolutionMessage, ctx: HandlerContext): Promise<Judgement> {
+async function judgeSolution(session: Session, message: SolutionMessage, ctx: SolutionContext): Promise<Judgement> {
   if (session.state !== 'logged-in') return { code: ResultCode.Unauthorized, reason: 'not-logged-in' };
 
   const lookup = ctx.jobs.lookup(message.id);
@@ -89,7 +89,7 @@ async function judgeSolution(session: Session, message: SolutionMessage, ctx: Ha
   return { code: ResultCode.Accepted, reason: isBlockCandidate ? 'block' : 'share', job, nonce, sharePacked, hash, isBlockCandidate };
 }
 
-function finish(session: Session, message: SolutionMessage, ctx: HandlerContext, judgement: Judgement): void {
+function finish(session: Session, message: SolutionMessage, ctx: SolutionContext, judgement: Judgement): void {
   try {
     const description = judgement.reason === 'verifier-unavailable' ? 'Solution not verified, resend' : RESULT_DESCRIPTIONS[judgement.code];
     session.reply(message.id, judgement.code, { description });
@@ -112,13 +112,10 @@ function finish(session: Session, message: SolutionMessage, ctx: HandlerContext,
   }
 }
 
-function forwardBlock(session: Session, job: GatewayJob, nonce: string, output: string, ctx: HandlerContext): void {
-  // The node's own prefix digits go back exactly as it wrote them (it compares case-sensitively, design.md §2).
-  const upstreamPrefix = ctx.prefixes.upstreamPrefix;
-  const forwardedNonce = upstreamPrefix + nonce.slice(upstreamPrefix.length);
+function forwardBlock(session: Session, job: GatewayJob, nonce: string, output: string, ctx: SolutionContext): void {
   let submission: Promise<BlockSubmitOutcome>;
   try {
-    submission = ctx.upstream.submitBlock(job.upstreamJobId, forwardedNonce, output);
+    submission = ctx.upstream.submitBlock(job.upstreamJobId, nonce, output);
   } catch (err) {
     submission = Promise.reject(err);
   }
@@ -147,6 +144,6 @@ function forwardBlock(session: Session, job: GatewayJob, nonce: string, output: 
   );
 }
 
-function emitBlock(ctx: HandlerContext, event: BlockEvent): void {
+function emitBlock(ctx: SolutionContext, event: BlockEvent): void {
   ctx.bus.emit('block', event);
 }

@@ -1,11 +1,11 @@
 // `login {api_key}` → `result` 0 with nonceprefix (and fork heights when known), or -32003 and close.
 // spec: design.md §2 login, §3 nonceprefix; beam-mining-protocol.txt "Login", Result examples 1 and 3.
 import { createHash } from 'node:crypto';
-import type { Session } from '../../miners/Session.js';
-import { NoncePrefixError } from '../../miners/NoncePrefixAllocator.js';
-import type { LoginMessage } from '../messages.js';
-import { ResultCode } from '../resultCodes.js';
-import type { HandlerContext } from './context.js';
+import type { Session } from '../Session.js';
+import { NoncePrefixError } from '../NoncePrefixAllocator.js';
+import type { LoginMessage } from '../../protocol/messages.js';
+import { ResultCode } from '../../protocol/resultCodes.js';
+import type { LoginContext } from './context.js';
 
 const MAX_WORKER_LABEL = 64;
 const UNSAFE_LABEL_CHARS = /[^A-Za-z0-9._:@+-]/g;
@@ -20,7 +20,7 @@ export function workerLabel(apiKey: string, openAccess: boolean): string {
   return label === '' ? 'anonymous' : label;
 }
 
-export function handleLogin(session: Session, message: LoginMessage, ctx: HandlerContext): void {
+export function handleLogin(session: Session, message: LoginMessage, ctx: LoginContext): void {
   if (!ctx.apiKeys.isAllowed(message.api_key)) {
     // The node answers -32003 and closes (design.md §2); so do we.
     ctx.logger.info({ sessionId: session.id, remote: session.connection.remote }, 'login failed: unknown api key');
@@ -40,7 +40,7 @@ export function handleLogin(session: Session, message: LoginMessage, ctx: Handle
     if (!(err instanceof NoncePrefixError)) throw err;
     ctx.logger.warn({ sessionId: session.id, capacity: ctx.prefixes.capacity }, 'login refused: nonce prefixes exhausted');
     session.reply(message.id, ResultCode.LoginFailed, { description: 'No nonce prefix available' });
-    session.close('too-many-connections');
+    session.close('prefixes-exhausted');
     return;
   }
   session.markLoggedIn(lease, workerLabel(message.api_key, ctx.apiKeys.openAccess));

@@ -3,7 +3,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import WebSocket from 'ws';
-import { LineSplitter, LineTooLongError } from '../protocol/LineSplitter.js';
+import { LineSplitter, LineTooLongError } from '../../protocol/LineSplitter.js';
 
 export class MinerLinkError extends Error {
   constructor(

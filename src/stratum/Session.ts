@@ -4,9 +4,9 @@
 // (the hub sweeps login timeouts).
 import { encodeMessage, parseMessage, ProtocolError, resultMessage, type ResultMessage, type StratumMessage } from '../protocol/messages.js';
 import { ResultCode, type ResultCodeValue } from '../protocol/resultCodes.js';
-import type { HandlerContext } from '../protocol/handlers/context.js';
-import { handleLogin } from '../protocol/handlers/login.js';
-import { handleSolution } from '../protocol/handlers/solution.js';
+import type { SessionContext } from './handlers/context.js';
+import { handleLogin } from './handlers/login.js';
+import { handleSolution } from './handlers/solution.js';
 import type { CloseReason, LineConnection, LineHandler } from '../transports/types.js';
 import type { GatewayJob } from '../jobs/JobBook.js';
 import type { NoncePrefixLease } from './NoncePrefixAllocator.js';
@@ -33,7 +33,7 @@ export class Session implements LineHandler {
 
   constructor(
     readonly connection: LineConnection,
-    private readonly ctx: HandlerContext,
+    private readonly ctx: SessionContext,
     sharePacked: number,
   ) {
     this.sharePacked = sharePacked;
@@ -68,13 +68,13 @@ export class Session implements LineHandler {
     try {
       switch (message.method) {
         case 'login':
-          handleLogin(this, message, this.ctx);
+          handleLogin(this, message, this.ctx.login);
           break;
         case 'solution':
           // Check 1 (docs/gateway.md): not logged in ⇒ -32010. Such a solution never waits for verification, so
           // the pending bound (it protects the verifier queue) must not answer it in place of -32010.
           if (this.state !== 'logged-in') {
-            void handleSolution(this, message, this.ctx);
+            void handleSolution(this, message, this.ctx.solution);
             break;
           }
           if (this.pendingSolutions >= this.ctx.maxPendingSolutions) {
@@ -82,7 +82,7 @@ export class Session implements LineHandler {
             break;
           }
           this.pendingSolutions += 1;
-          void handleSolution(this, message, this.ctx).finally(() => {
+          void handleSolution(this, message, this.ctx.solution).finally(() => {
             this.pendingSolutions -= 1;
           });
           break;

@@ -1,7 +1,7 @@
 // Worker thread body: solves devnet jobs with the native solver so the miners' event loop never blocks.
 import { parentPort } from 'node:worker_threads';
 import { createHash } from 'node:crypto';
-import { native } from '../pow/native.js';
+import { native } from '../../pow/native.js';
 import type { SolveReply, SolveTask } from './SolverPool.js';
 
 if (!parentPort) throw new Error('solverWorker must run as a worker thread');

@@ -156,8 +156,8 @@ export class NoncePrefixAllocator {
     if (!HEX_RE.test(prefix) || prefix.length > MAX_UPSTREAM_PREFIX_DIGITS) {
       throw new NoncePrefixError('bad-upstream-prefix', `upstream nonce prefix must be 0–${MAX_UPSTREAM_PREFIX_DIGITS} hex digits`);
     }
-    // The node compares its prefix case-sensitively (design.md §2): keep its digits exactly as given for forwarding;
-    // miners get lowercase (they parse bytes), and the gateway's own check is case-insensitive.
+    // Miners get lowercase (they parse bytes) and the gateway's own check is case-insensitive; the node link writes
+    // the node's digits back in the node's case when forwarding (src/upstream/noncePrefix.ts).
     this.upstream = prefix;
     this.base = prefix.toLowerCase() + this.instanceId;
     let digits = this.configuredDigits;
