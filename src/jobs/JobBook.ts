@@ -2,8 +2,6 @@
 // bounded history to judge late solutions. spec: design.md §2 (node job rules), §3 (gateway job ids, cancel);
 // beam-mining-protocol.txt "Regulating miner jobs generation" (miner_job_latency, never discard jobs).
 import { createHash } from 'node:crypto';
-import type { Session as DeliberateCycle } from '../stratum/Session.js';
-export type { DeliberateCycle };
 import type { Logger } from '../config/logger.js';
 import type { EventBus } from '../events/EventBus.js';
 import { isValidPacked } from '../pow/difficulty.js';
