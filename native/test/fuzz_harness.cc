@@ -1,4 +1,4 @@
-// Standalone sanitizer harness (no Node): hash known-answer tests, SIMD lanes vs scalar, the shared
+// Standalone sanitizer harness (no Node): hash known-answer tests, SIMD lanes vs scalar, the test
 // vectors under every variant, devnet solve, then random and mutated inputs through the verifiers.
 // Build and run: native/test/run-sanitizer.sh (g++ -fsanitize=address,undefined).
 #include <cstdio>
@@ -177,13 +177,13 @@ void lanesAgree() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const char* vectorsPath = argc > 1 ? argv[1] : "../shared/vectors/beamhash.json";
+  const char* vectorsPath = argc > 1 ? argv[1] : "test/vectors/beamhash.json";
   const long randomCount = argc > 2 ? std::atol(argv[2]) : 300000;
   knownAnswers();
   lanesAgree();
 
   const std::vector<Vector> vectors = loadVectors(vectorsPath);
-  CHECK(vectors.size() >= 10, "expected the shared vectors, got %zu", vectors.size());
+  CHECK(vectors.size() >= 10, "expected the test vectors, got %zu", vectors.size());
   std::vector<Vector> valid;
   for (const Vector& v : vectors) {
     for (int variant : {1, 2, 3, 16, 0, 99}) {

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Builds native/test/fuzz_harness.cc with AddressSanitizer + UBSan (no Node involved) and runs it
-# over the shared vectors plus random inputs. Usage: native/test/run-sanitizer.sh [random-count]
+# over the test vectors (test/vectors) plus random inputs. Usage: native/test/run-sanitizer.sh [random-count]
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 native=$(dirname "$here")
@@ -11,7 +11,7 @@ ${CXX:-g++} -std=c++17 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefin
   "$here/fuzz_harness.cc" "$native/blake2b.cc" "$native/blake2b_lanes.cc" "$native/sha256.cc" \
   "$native/beamhash3.cc" "$native/pow.cc"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
-vectors="$repo/../shared/vectors/beamhash.json"
+vectors="$repo/test/vectors/beamhash.json"
 # The full run on the CPU's best SIMD path, then shorter runs capped to the fallbacks.
 "$out" "$vectors" "${1:-300000}"
 for simd in avx2 scalar; do

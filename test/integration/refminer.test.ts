@@ -13,7 +13,7 @@ import { SolverPool } from '../../src/sim/refminer/SolverPool.js';
 import { native, NativeVariant } from '../../src/pow/native.js';
 import { difficultyToPacked, meetsTarget } from '../../src/pow/difficulty.js';
 
-const VECTORS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/vectors/beamhash.json');
+const VECTORS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../vectors/beamhash.json');
 
 /** Polls until `check` holds; fails after `ms` (a bound, not a timing assertion). */
 async function waitFor(what: string, check: () => boolean, ms = 15000): Promise<void> {

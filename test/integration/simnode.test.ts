@@ -13,7 +13,7 @@ import { native, NativeVariant } from '../../src/pow/native.js';
 
 type Msg = Record<string, unknown>;
 
-const VECTORS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/vectors/beamhash.json');
+const VECTORS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../vectors/beamhash.json');
 const WAIT_MS = 5000;
 
 /** A raw stratum client: lines in as parsed objects, anything out. Every wait is bounded. */

@@ -1,4 +1,4 @@
-// Shared test fixtures for the PoW tests: the vector files in ../shared/vectors (not a test file itself).
+// Fixtures for the PoW tests: the vector files in test/vectors (see its README; not a test file itself).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +8,7 @@ import { VARIANTS, type PowVariant } from '../../src/pow/variants.js';
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 function readVectors<T>(file: string): T {
-  return JSON.parse(readFileSync(path.resolve(REPO_ROOT, '..', 'shared', 'vectors', file), 'utf8')) as T;
+  return JSON.parse(readFileSync(path.resolve(REPO_ROOT, 'test', 'vectors', file), 'utf8')) as T;
 }
 
 /** A solution vector of vectors/beamhash.json ('valid' or 'invalid'). */
