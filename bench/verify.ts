@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { native, NativeVariant, VerifyCode, RECORD_STRIDE, RESULT_STRIDE } from '../src/pow/native.js';
+import { native, NativeVariant, VerifyCode, packRecord, RECORD_STRIDE, RESULT_CODE, RESULT_STRIDE } from '../src/pow/native.js';
 
 interface Sample {
   input: Buffer;
@@ -59,12 +59,7 @@ function pack(variant: number, samples: readonly Sample[], count: number): Buffe
   for (let i = 0; i < count; i++) {
     const s = samples[i % samples.length];
     if (!s) throw new Error('no samples');
-    const at = i * RECORD_STRIDE;
-    records[at] = variant;
-    records.writeUInt16LE(s.output.length, at + 2);
-    s.input.copy(records, at + 4);
-    s.nonce.copy(records, at + 36);
-    s.output.copy(records, at + 44);
+    packRecord(records, i * RECORD_STRIDE, variant, s.input, s.nonce, s.output);
   }
   return records;
 }
@@ -127,7 +122,7 @@ export async function run(): Promise<string> {
     const results = Buffer.alloc(BATCH * RESULT_STRIDE);
     native.verifyBatchSync(records, BATCH, results);
     for (let i = 0; i < BATCH; i++) {
-      if (results[i * RESULT_STRIDE] !== VerifyCode.Valid) throw new Error(`${names[variant]}: sample ${i} does not verify`);
+      if (results[i * RESULT_STRIDE + RESULT_CODE] !== VerifyCode.Valid) throw new Error(`${names[variant]}: sample ${i} does not verify`);
     }
     let k = 0;
     const best = { one: 0, sync: 0, async: 0, loop: 0 };

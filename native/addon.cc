@@ -72,12 +72,13 @@ size_t batchArgs(const Napi::CallbackInfo& info, Bytes* records, uint8_t** resul
   Napi::Env env = info.Env();
   *records = bytesArg(info, 0, "records");
   const size_t count = countArg(info, 1, "count", 1 << 30);
-  if (count * eg::kRecordStride > records->len)
+  // Divide instead of multiplying: count * stride cannot wrap whatever count a caller passes.
+  if (count > records->len / eg::kRecordStride)
     throw Napi::RangeError::New(env, "records is shorter than count * RECORD_STRIDE");
   if (needResults) {
     size_t resultsLen = 0;
     *results = mutableBytesArg(info, 2, "results", &resultsLen);
-    if (count * eg::kResultStride > resultsLen)
+    if (count > resultsLen / eg::kResultStride)
       throw Napi::RangeError::New(env, "results is shorter than count * RESULT_STRIDE");
   }
   return count;

@@ -3,18 +3,12 @@
 // Batching adapts to load: a batch leaves on the next setImmediate when a worker slot is free, otherwise it
 // keeps filling until it is full or a slot frees up, so under load every native call carries a full batch.
 import os from 'node:os';
-import { RECORD_STRIDE, RESULT_STRIDE, native, type NativeAddon } from './native.js';
+import { packRecord, RECORD_STRIDE, RESULT_CODE, RESULT_HASH, RESULT_STRIDE, native, type NativeAddon } from './native.js';
 import { PowError } from './errors.js';
 import type { NativeVerdict, SolutionInput, SolutionVerifier } from './types.js';
 import { lengthFailure, verdictFromNative } from './verifySolution.js';
 
-// Record field offsets (src/pow/native.ts "Batch record layout").
-const RECORD_VARIANT = 0;
-const RECORD_OUTPUT_LENGTH = 2;
-const RECORD_INPUT = 4;
-const RECORD_NONCE = 36;
-const RECORD_OUTPUT = 44;
-const HASH_BYTES = RESULT_STRIDE - 1;
+const HASH_BYTES = RESULT_STRIDE - RESULT_HASH;
 
 export interface VerifierPoolOptions {
   /** Batches in the addon at once, each on a libuv worker thread. Default: os.availableParallelism(). */
@@ -141,9 +135,9 @@ export class VerifierPool implements SolutionVerifier {
         const waiter = waiters[i] as Waiter;
         // The results buffer is reused, so each verdict gets its own copy of the hash.
         const hash = Buffer.allocUnsafe(HASH_BYTES);
-        results.copy(hash, 0, at + 1, at + RESULT_STRIDE);
+        results.copy(hash, 0, at + RESULT_HASH, at + RESULT_STRIDE);
         try {
-          waiter.resolve(verdictFromNative(results[at] as number, hash));
+          waiter.resolve(verdictFromNative(results[at + RESULT_CODE] as number, hash));
         } catch (contractError) {
           waiter.reject(contractError as PowError);
         }
@@ -170,16 +164,9 @@ export class VerifierPool implements SolutionVerifier {
   }
 }
 
-/** Packs one length-checked solution at `at` (src/pow/native.ts layout), zeroing padding and reserved bytes. */
+/** Packs one length-checked solution at `at` (src/pow/nativeLayout.ts). */
 function writeRecord(records: Buffer, at: number, solution: SolutionInput): void {
-  const outputBytes = solution.output.length;
-  records[at + RECORD_VARIANT] = solution.variant.nativeId;
-  records[at + RECORD_VARIANT + 1] = 0;
-  records.writeUInt16LE(outputBytes, at + RECORD_OUTPUT_LENGTH);
-  records.set(solution.input, at + RECORD_INPUT);
-  records.set(solution.nonce, at + RECORD_NONCE);
-  records.set(solution.output, at + RECORD_OUTPUT);
-  records.fill(0, at + RECORD_OUTPUT + outputBytes, at + RECORD_STRIDE);
+  packRecord(records, at, solution.variant.nativeId, solution.input, solution.nonce, solution.output);
 }
 
 function positiveInteger(value: number, name: string): number {

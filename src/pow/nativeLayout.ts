@@ -43,6 +43,29 @@ export type VerifyCodeValue = (typeof VerifyCode)[keyof typeof VerifyCode];
  */
 export const RECORD_STRIDE = 152;
 export const RESULT_STRIDE = 33;
+/** Field offsets within a record and a result (the layout above); the one place they are written down in TypeScript. */
+export const RECORD_VARIANT = 0;
+export const RECORD_OUTPUT_LENGTH = 2;
+export const RECORD_INPUT = 4;
+export const RECORD_NONCE = 36;
+export const RECORD_OUTPUT = 44;
+export const RESULT_CODE = 0;
+export const RESULT_HASH = 1;
 export const INPUT_BYTES = 32;
 export const NONCE_BYTES = 8;
 export const MAX_OUTPUT_BYTES = 104;
+
+/**
+ * Packs one record at byte `at`, zeroing padding and reserved bytes. The declared output length is the output's
+ * own (the addon rejects one over MAX_OUTPUT_BYTES); at most MAX_OUTPUT_BYTES of it are copied.
+ */
+export function packRecord(records: Buffer, at: number, variantId: number, input: Uint8Array, nonce: Uint8Array, output: Uint8Array): void {
+  records[at + RECORD_VARIANT] = variantId;
+  records[at + RECORD_VARIANT + 1] = 0;
+  records.writeUInt16LE(output.length, at + RECORD_OUTPUT_LENGTH);
+  records.set(input.subarray(0, INPUT_BYTES), at + RECORD_INPUT);
+  records.set(nonce.subarray(0, NONCE_BYTES), at + RECORD_NONCE);
+  const copied = Math.min(output.length, MAX_OUTPUT_BYTES);
+  records.set(output.subarray(0, copied), at + RECORD_OUTPUT);
+  records.fill(0, at + RECORD_OUTPUT + copied, at + RECORD_STRIDE);
+}

@@ -12,6 +12,11 @@ import {
   NativeVariant,
   VerifyCode,
   RECORD_STRIDE,
+  RECORD_VARIANT,
+  RECORD_OUTPUT_LENGTH,
+  RESULT_HASH,
+  RESULT_CODE,
+  packRecord,
   RESULT_STRIDE,
   type NativeVariantId,
 } from '../../src/pow/native.js';
@@ -64,14 +69,7 @@ interface Case {
 
 function pack(cases: readonly Case[]): Buffer {
   const records = Buffer.alloc(cases.length * RECORD_STRIDE);
-  cases.forEach((c, i) => {
-    const at = i * RECORD_STRIDE;
-    records[at] = c.variant;
-    records.writeUInt16LE(c.output.length, at + 2);
-    c.input.copy(records, at + 4);
-    c.nonce.copy(records, at + 36);
-    c.output.copy(records, at + 44, 0, Math.min(c.output.length, 104));
-  });
+  cases.forEach((c, i) => packRecord(records, i * RECORD_STRIDE, c.variant, c.input, c.nonce, c.output));
   return records;
 }
 
@@ -275,8 +273,8 @@ test('verifyBatchSync and verifyBatch agree with verifyOne on all vectors', asyn
     const one = native.verifyOne(c.variant, c.input, c.nonce, c.output);
     const at = i * RESULT_STRIDE;
     for (const [label, results] of [['sync', syncResults], ['async', asyncResults]] as const) {
-      assert.equal(results[at], one.code, `${label} code, case ${i}`);
-      assert.deepEqual(results.subarray(at + 1, at + RESULT_STRIDE), one.hash, `${label} hash, case ${i}`);
+      assert.equal(results[at + RESULT_CODE], one.code, `${label} code, case ${i}`);
+      assert.deepEqual(results.subarray(at + RESULT_HASH, at + RESULT_STRIDE), one.hash, `${label} hash, case ${i}`);
     }
   });
 });
@@ -353,6 +351,9 @@ test('malformed arguments throw instead of crashing', () => {
   assert.throws(() => call(fn('verifyBatchSync'), rec, 2, Buffer.alloc(2 * RESULT_STRIDE)), RangeError);
   assert.throws(() => call(fn('verifyBatchSync'), rec, 1, Buffer.alloc(RESULT_STRIDE - 1)), RangeError);
   assert.throws(() => call(fn('verifyBatchSync'), rec, -1, res), RangeError);
+  // A count whose count * stride would not fit is refused by division, never wrapped into a short length.
+  assert.throws(() => call(fn('verifyBatchSync'), rec, 2 ** 30, res), RangeError);
+  assert.throws(() => call(fn('verifyBatchSync'), rec, 2 ** 31, res), RangeError);
   assert.throws(() => call(fn('verifyBatchSync'), rec, Number.NaN, res), RangeError);
   assert.throws(() => call(fn('verifyBatchSync'), rec, 0.5, res), RangeError);
   assert.throws(() => call(fn('verifyBatchSync'), rec, '1', res), TypeError);
@@ -398,14 +399,14 @@ test('random records never crash and yield a known code', () => {
     // Mostly well-formed lengths so that the verifiers themselves see random solutions.
     if (i % 4 !== 0) {
       const variant = variants[i % variants.length] ?? NativeVariant.BeamHashIII;
-      records[at] = variant;
-      records.writeUInt16LE(native.solutionBytes(variant), at + 2);
+      records[at + RECORD_VARIANT] = variant;
+      records.writeUInt16LE(native.solutionBytes(variant), at + RECORD_OUTPUT_LENGTH);
     }
   }
   const results = Buffer.alloc(count * RESULT_STRIDE);
   native.verifyBatchSync(records, count, results);
   for (let i = 0; i < count; i++) {
-    const code = results[i * RESULT_STRIDE] ?? -1;
+    const code = results[i * RESULT_STRIDE + RESULT_CODE] ?? -1;
     assert.ok(code >= VerifyCode.BadOutputLength && code <= VerifyCode.UnknownVariant, `record ${i}: ${code}`);
   }
 });
