@@ -1,4 +1,4 @@
-// The composition root: builds the one data path of design.md §1 from its parts and owns their lifetimes.
+// The composition root: builds the one data path of docs/architecture.md from its parts and owns their lifetimes.
 // node ─▶ Upstream ─▶ JobBook ─▶ MinerHub/Session × N ─▶ transports; solutions ─▶ VerifierPool ─▶ Upstream.
 import type { Logger } from './config/logger.js';
 import type { GatewayConfig } from './config/schema.js';

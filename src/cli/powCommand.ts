@@ -28,7 +28,7 @@ const USAGE = `usage: equigate pow verify --input HEX --nonce HEX --output HEX
 Prints {valid, pow, target, variant, reason} as JSON; exit 0 valid, 1 invalid, 2 bad usage.
 --batch reads one JSON object per line ({input, nonce, output, variant | chain + height, difficulty?})
 and writes one result line per input line, in order; exit 0 only if every line is valid.
-chains: ${CHAIN_NAMES.join(', ')}; PACKED is a u32, decimal or 0x-hex (design.md §4).
+chains: ${CHAIN_NAMES.join(', ')}; PACKED is a u32, decimal or 0x-hex (docs/pow.md).
 `;
 
 /** Longest accepted --batch line; a solution line is ~330 bytes, so this only stops runaway input. */
@@ -102,7 +102,7 @@ export function requestFromFields(fields: Readonly<Record<string, unknown>>): He
   return { variant, input, nonce, output, difficulty: packed };
 }
 
-/** spec: design.md §4 — the variant is named, or follows from the chain's fork table and the job height. */
+/** spec: docs/pow.md — the variant is named, or follows from the chain's fork table and the job height. */
 function variantFromFields(fields: Readonly<Record<string, unknown>>): PowVariant | RequestProblem {
   const { variant, chain, height } = fields;
   const malformed = (problem: string): RequestProblem => ({ reason: 'malformed-request', problem, variant: null });

@@ -1,5 +1,5 @@
 // The gateway's jobs: upstream jobs in, gateway jobs (own ids) out, with tip detection, tx-refresh pacing and a
-// bounded history to judge late solutions. spec: design.md §2 (node job rules), §3 (gateway job ids, cancel);
+// bounded history to judge late solutions. spec: docs/node-protocol.md (node job rules), §3 (gateway job ids, cancel);
 // beam-mining-protocol.txt "Regulating miner jobs generation" (miner_job_latency, never discard jobs).
 import { createHash } from 'node:crypto';
 import type { Logger } from '../config/logger.js';
@@ -10,7 +10,7 @@ import type { Upstream, UpstreamJob, UpstreamLogin } from '../upstream/types.js'
 
 /** One job as miners see it; immutable once published. */
 export interface GatewayJob {
-  /** Gateway job id: decimal string of `seq` (miners parse it as u64). spec: design.md §3. */
+  /** Gateway job id: decimal string of `seq` (miners parse it as u64). spec: docs/gateway.md. */
   readonly id: string;
   readonly seq: number;
   /** The node's job id, used when forwarding a block. */
@@ -19,7 +19,7 @@ export interface GatewayJob {
   /** 32-byte header hash, lowercase hex, as sent to miners. */
   readonly input: string;
   readonly inputBytes: Buffer;
-  /** Block target, packed (design.md §4). */
+  /** Block target, packed (docs/pow.md). */
   readonly blockTarget: number;
   readonly variant: PowVariant;
   /** true when this job started a new tip (all older jobs died with it). */
@@ -27,7 +27,7 @@ export interface GatewayJob {
   readonly publishedAt: number;
 }
 
-/** How a solution's job id reads against the book. spec: design.md §2 — stale/expired like the node. */
+/** How a solution's job id reads against the book. spec: docs/node-protocol.md — stale/expired like the node. */
 export type JobLookup =
   | { readonly status: 'alive'; readonly job: GatewayJob }
   /** Published before the current tip (or before the upstream went down / re-logged in). */
@@ -116,7 +116,7 @@ export class JobBook {
     this.sink = sink;
   }
 
-  /** Judges a solution's job id. spec: design.md §2 — dead ⇒ stale, ≥ 64 jobs older ⇒ expired. */
+  /** Judges a solution's job id. spec: docs/node-protocol.md — dead ⇒ stale, ≥ 64 jobs older ⇒ expired. */
   lookup(jobId: string): JobLookup {
     if (!JOB_ID_RE.test(jobId)) return UNKNOWN;
     const seq = Number(jobId);
@@ -128,7 +128,7 @@ export class JobBook {
   }
 
   /**
-   * Records a solution for a job; false if it was already recorded (a duplicate, design.md §3 -32006).
+   * Records a solution for a job; false if it was already recorded (a duplicate, docs/gateway.md -32006).
    * `nonce` and `output` must be lowercase hex. Bounded: at most MAX_SOLUTIONS_PER_JOB per job.
    */
   recordSolution(job: GatewayJob, nonce: string, output: string): boolean {
@@ -228,7 +228,7 @@ export class JobBook {
       publishedAt: at,
     };
     this.window.set(seq, job);
-    // Bounded history: keep the newest `jobHistory` jobs of this tip (design.md §2, the node keeps 64).
+    // Bounded history: keep the newest `jobHistory` jobs of this tip (docs/node-protocol.md, the node keeps 64).
     for (const oldSeq of this.window.keys()) {
       if (this.window.size <= this.history) break;
       this.window.delete(oldSeq);
@@ -273,7 +273,7 @@ export class JobBook {
   /**
    * The node link is down: miners are told to stop (cancel) and get no job until the node is back, but the jobs
    * stay judgeable. A solution already on its way is still checked, and a block among them reaches NodeLink, which
-   * holds it and sends it after re-login if the node is still on that height (issue "gateway", item 1).
+   * holds it and sends it after re-login if the node is still on that height.
    * The next upstream login or job ends them for good (killAll, without a second cancel).
    */
   private suspend(): void {

@@ -1,5 +1,5 @@
 // Beam's packed difficulty: packed = order << 24 | mantissa, difficulty = 2^order × (1 + mantissa / 2^24).
-// spec: design.md §4 — "passes iff H × (2^24 | m) < 2^(280 − order)"; exact integer maths throughout.
+// spec: docs/pow.md — "passes iff H × (2^24 | m) < 2^(280 − order)"; exact integer maths throughout.
 import { toHex } from './hex.js';
 
 const MANTISSA_BITS = 24;
@@ -69,7 +69,7 @@ export function hashToBigInt(hash: Uint8Array): bigint {
   return hash.length === 0 ? 0n : BigInt(`0x${toHex(hash)}`);
 }
 
-/** spec: design.md §4 — H × (2^24 | m) < 2^(280 − order), H = SHA-256(output) big-endian. */
+/** spec: docs/pow.md — H × (2^24 | m) < 2^(280 − order), H = SHA-256(output) big-endian. */
 export function meetsTarget(hash: Uint8Array | bigint, packed: number): boolean {
   if (!isValidPacked(packed)) return false;
   const h = typeof hash === 'bigint' ? hash : hashToBigInt(hash);

@@ -1,4 +1,4 @@
-// Nano/Banano work for the BoomPow side. spec: design.md §4 "Nano/Banano work"; vectors/nano-pow.json
+// Nano/Banano work for the BoomPow side. spec: docs/pow.md "Nano/Banano work"; test/vectors/nano-pow.json
 // "algorithm": value = BLAKE2b-64 (digest length 8) over work as u64 little-endian ‖ root(32), read as
 // u64 little-endian; valid iff value ≥ threshold. All arithmetic on values is exact (BigInt).
 import { native, type NativeAddon } from './native.js';
@@ -10,7 +10,7 @@ const U64_MAX = TWO_POW_64 - 1n;
 const ROOT_BYTES = 32;
 const WORK_BYTES = 8;
 
-/** Thresholds from vectors/nano-pow.json "thresholds" (nano-node config.cpp, Banano node config.hpp). */
+/** Thresholds from test/vectors/nano-pow.json "thresholds" (nano-node config.cpp, Banano node config.hpp). */
 export const NANO_THRESHOLDS = {
   /** Banano, every block; also Nano epoch-2 receive/open. */
   banano: 0xfffffe0000000000n,
@@ -96,7 +96,7 @@ export function difficultyFromMultiplier(multiplier: number, base: bigint): bigi
 
 /**
  * BoomPow v2's difficulty for an integer multiplier: (2^64 − 1) − ⌊((2^64 − 1) − base) / m⌋
- * (vectors/nano-pow.json "algorithm"; agrees with nano-node's for m ∈ {1, 8, 64}).
+ * (test/vectors/nano-pow.json "algorithm"; agrees with nano-node's for m ∈ {1, 8, 64}).
  */
 export function boompowDifficulty(multiplier: number, base: bigint): bigint {
   if (!Number.isSafeInteger(multiplier) || multiplier < 1) {

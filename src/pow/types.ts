@@ -1,7 +1,7 @@
 // What the rest of the gateway needs from PoW verification, independent of how it is done.
 import type { PowVariant } from './variants.js';
 
-/** Why a solution failed, by name; `null` when it is valid. spec: issue "Foundation" item 3. */
+/** Why a solution failed, by name; `null` when it is valid. See docs/pow.md "Result fields". */
 export type InvalidReason =
   | 'bad-hex'
   | 'bad-input-length'
@@ -28,7 +28,7 @@ export interface NativeVerdict {
   /** true iff the Equihash/BeamHash solution itself is valid (no target check). */
   readonly powValid: boolean;
   readonly reason: InvalidReason | null;
-  /** SHA-256(output): the value compared against packed targets (design.md §4). */
+  /** SHA-256(output): the value compared against packed targets (docs/pow.md). */
   readonly hash: Buffer;
 }
 

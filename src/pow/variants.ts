@@ -1,4 +1,4 @@
-// Chains, fork tables and variant selection. spec: design.md §4 — "Variant by job height".
+// Chains, fork tables and variant selection. spec: docs/pow.md — "Variant by job height".
 import { NativeVariant, type NativeVariantId } from './nativeLayout.js';
 
 export type VariantName = 'beamhash1' | 'beamhash2' | 'beamhash3' | 'devnet';
@@ -28,7 +28,7 @@ interface ForkTable {
   readonly fork2: number;
 }
 
-// spec: design.md §4 fork table; vectors/beamhash.json fork_heights.
+// spec: docs/pow.md fork table; test/vectors/beamhash.json fork_heights.
 const CHAINS: Readonly<Record<ChainName, ForkTable>> = {
   'beam-mainnet': { base: 'beamhash1', fork1: 321321, fork2: 777777 },
   'beam-testnet': { base: 'beamhash1', fork1: 270910, fork2: 690000 },

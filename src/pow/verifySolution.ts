@@ -1,6 +1,6 @@
 // One solution at a time, on the calling thread: what `equigate pow verify` prints and tests compare
 // against. The gateway's hot path is VerifierPool; both share the mapping from native verdicts to results.
-// spec: design.md §4 (variants, target rule); native contract: src/pow/native.ts.
+// spec: docs/pow.md (variants, target rule); native contract: src/pow/native.ts.
 import { INPUT_BYTES, MAX_OUTPUT_BYTES, NONCE_BYTES, VerifyCode, native, type NativeAddon } from './native.js';
 import { meetsTarget } from './difficulty.js';
 import { PowError } from './errors.js';
@@ -28,7 +28,7 @@ export interface HexSolution {
   readonly input: string;
   readonly nonce: string;
   readonly output: string;
-  /** Packed difficulty (design.md §4); null or absent = no target check. */
+  /** Packed difficulty (docs/pow.md); null or absent = no target check. */
   readonly difficulty?: number | null;
 }
 

@@ -1,5 +1,5 @@
 // Turns a byte stream into lines with a hard length bound; the transport closes the connection on overflow.
-// spec: design.md §3 — "lines over the limit (default 4 KiB) close the connection"; blank lines and \r ignored.
+// spec: docs/gateway.md — "lines over the limit (default 4 KiB) close the connection"; blank lines and \r ignored.
 import { StringDecoder } from 'node:string_decoder';
 
 export class LineTooLongError extends Error {

@@ -1,5 +1,5 @@
 // Message shapes of the Beam/Hds stratum dialect (one compact JSON object per line).
-// spec: beam-mining-protocol.txt "Miner to Node" / "Node to Miner"; design.md §2–3 for the node's real behaviour.
+// spec: beam-mining-protocol.txt "Miner to Node" / "Node to Miner"; docs/node-protocol.md, docs/gateway.md for the node's real behaviour.
 import { ResultCode, RESULT_DESCRIPTIONS, type ResultCodeValue } from './resultCodes.js';
 
 export interface LoginMessage {
@@ -23,7 +23,7 @@ export interface JobMessage {
   readonly input: string;
   readonly difficulty: number;
   readonly height: number;
-  /** NiceHash-style prefix repeated in every job (design.md §3). */
+  /** NiceHash-style prefix repeated in every job (docs/gateway.md). */
   readonly nonceprefix?: string;
   readonly jsonrpc?: '2.0';
 }
@@ -84,7 +84,7 @@ function requireUint(obj: Record<string, unknown>, field: string, id: string | u
 
 /**
  * Parses one line into a typed message. Throws ProtocolError (never anything else) on bad input.
- * The node requires a non-empty string `id` on every message (design.md §2); so do we.
+ * The node requires a non-empty string `id` on every message (docs/node-protocol.md); so do we.
  */
 export function parseMessage(line: string): StratumMessage {
   let raw: unknown;

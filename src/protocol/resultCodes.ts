@@ -1,4 +1,4 @@
-// Result codes of the Beam/Hds stratum dialect. spec: design.md §3 "Result codes".
+// Result codes of the Beam/Hds stratum dialect. spec: docs/gateway.md "Result codes".
 export const ResultCode = {
   /** spec: Result, Example 3 — login succeeded. */
   LoginOk: 0,

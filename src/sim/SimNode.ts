@@ -1,5 +1,5 @@
 // SimNode: a stand-in for a Beam/Hds node's stratum server, for integration tests, benchmarks and the demo.
-// It reproduces the node's real behaviour (design.md §2), not the wiki's: it is deliberately brutal with bad input.
+// It reproduces the node's real behaviour (docs/node-protocol.md), not the wiki's: it is deliberately brutal with bad input.
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -14,7 +14,7 @@ import { forkHeights, variantForHeight, VARIANTS, type ChainName, type PowVarian
 import { silentLogger, type Logger } from '../config/logger.js';
 import { checkSimNodeValues, type ScriptedJob } from './simNodeConfig.js';
 
-/** design.md §2: a solution for a job ≥ 64 jobs older than the newest is answered `3 "expired"`. */
+/** docs/node-protocol.md: a solution for a job ≥ 64 jobs older than the newest is answered `3 "expired"`. */
 export const EXPIRY_WINDOW = 64;
 /** Bytes queued to a connection that does not read before it is dropped. */
 const MAX_SEND_QUEUE_BYTES = 1 << 20;
@@ -35,7 +35,7 @@ export interface SimNodeOptions {
   tls?: boolean;
   tlsCertFile?: string;
   tlsKeyFile?: string;
-  /** '' or a missing file = any api key (design.md §2). */
+  /** '' or a missing file = any api key (docs/node-protocol.md). */
   apiKeysFile?: string;
   /** 0–6 hex digits given at login; '' (default) = none. */
   noncePrefix?: string;
@@ -176,7 +176,7 @@ function sha256(...parts: Buffer[]): Buffer {
   return h.digest();
 }
 
-/** api keys file semantics (design.md §2): one per line, lines < 8 chars ignored, reread when mtime changes. */
+/** api keys file semantics (docs/node-protocol.md): one per line, lines < 8 chars ignored, reread when mtime changes. */
 class ApiKeys {
   private mtimeMs = -1;
   private keys: Set<string> | null = null;
@@ -320,7 +320,7 @@ export class SimNode extends EventEmitter<SimNodeEvents> {
     return this.publicJob(this.newest);
   }
 
-  /** Someone else found a block: all older jobs die and a new job follows at once (design.md §2). */
+  /** Someone else found a block: all older jobs die and a new job follows at once (docs/node-protocol.md). */
   newTip(): SimJob {
     return this.openTip();
   }
@@ -449,7 +449,7 @@ export class SimNode extends EventEmitter<SimNodeEvents> {
     this.conns.delete(conn.id);
   }
 
-  /** Closes at once, without a reply: how the node treats anything it cannot parse (design.md §2). */
+  /** Closes at once, without a reply: how the node treats anything it cannot parse (docs/node-protocol.md). */
   private drop(conn: Conn, reason: SimDropReason): void {
     if (conn.closed) return;
     bump(this.counters.drops, reason);
@@ -506,7 +506,7 @@ export class SimNode extends EventEmitter<SimNodeEvents> {
   }
 
   private onLine(conn: Conn, line: string): void {
-    // The node parses every line, so a blank one is a parse failure like any other (design.md §2).
+    // The node parses every line, so a blank one is a parse failure like any other (docs/node-protocol.md).
     if (line.trim() === '') return this.drop(conn, 'blank-line');
     let msg: StratumMessage;
     try {
@@ -551,7 +551,7 @@ export class SimNode extends EventEmitter<SimNodeEvents> {
     if (!conn.loggedIn) return this.drop(conn, 'not-logged-in');
     const prefix = this.opts.noncePrefix;
     if (!msg.nonce.startsWith(prefix)) {
-      // Case-sensitive, on hex digits; answered, then the node disconnects (design.md §2).
+      // Case-sensitive, on hex digits; answered, then the node disconnects (docs/node-protocol.md).
       this.record(conn, msg, { code: ResultCode.Rejected, reason: 'prefix-mismatch' });
       return this.closeAfter(conn, resultMessage(msg.id, ResultCode.Rejected), 'prefix-mismatch');
     }
@@ -571,7 +571,7 @@ export class SimNode extends EventEmitter<SimNodeEvents> {
     this.emit('solution', verdict.blockhash !== undefined ? { ...outcome, blockhash: verdict.blockhash } : outcome);
   }
 
-  /** Everything but the prefix: expiry, dead tip, PoW, target (design.md §2, §4). */
+  /** Everything but the prefix: expiry, dead tip, PoW, target (docs/node-protocol.md, §4). */
   private judge(msg: SolutionMessage): Verdict {
     const job = this.jobs.get(msg.id);
     if (!job) {

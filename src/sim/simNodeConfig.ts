@@ -1,5 +1,5 @@
 // Configuration of the simulated node (`equigate sim-node`): convict schema, JSON file + CLI flags, script loading.
-// The knobs mirror the real node's (design.md §2): TLS on by default, api keys file, miner_job_latency.
+// The knobs mirror the real node's (docs/node-protocol.md): TLS on by default, api keys file, miner_job_latency.
 import fs from 'node:fs';
 import convict from 'convict';
 import { CHAIN_NAMES, type ChainName } from '../pow/variants.js';
@@ -19,7 +19,7 @@ export interface ScriptedJob {
   /** 32-byte hex. */
   readonly input: string;
   readonly height: number;
-  /** Block target, packed (design.md §4). */
+  /** Block target, packed (docs/pow.md). */
   readonly difficulty: number;
   /** Block hash the node answers with when this job is solved (else a synthetic one). */
   readonly blockhash?: string;
@@ -79,7 +79,7 @@ const HASH_RE = /^[0-9a-fA-F]{64}$/;
 /** Cross-field and value checks shared by the CLI and the programmatic API. */
 export function checkSimNodeValues(v: { noncePrefix?: string; difficulty?: number; startHeight?: number }): void {
   if (v.noncePrefix !== undefined && !PREFIX_RE.test(v.noncePrefix)) {
-    throw new SimNodeConfigError('noncePrefix must be 0–6 hex digits (design.md §2)');
+    throw new SimNodeConfigError('noncePrefix must be 0–6 hex digits (docs/node-protocol.md)');
   }
   if (v.difficulty !== undefined && !(Number.isFinite(v.difficulty) && v.difficulty > 0)) {
     throw new SimNodeConfigError('difficulty must be a finite number > 0');

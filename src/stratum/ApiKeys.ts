@@ -1,4 +1,4 @@
-// Miner api keys, in the node's own file format. spec: design.md §2 — one key per line, lines shorter than
+// Miner api keys, in the node's own file format. spec: docs/node-protocol.md — one key per line, lines shorter than
 // 8 characters ignored, reloaded when the file's mtime changes (no restart).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync, stat, statSync, type Stats } from 'node:fs';
@@ -25,7 +25,7 @@ function digest(key: string): Buffer {
   return createHash('sha256').update(key, 'utf8').digest();
 }
 
-/** Parses the file's text: trimmed lines of at least 8 characters (design.md §2). */
+/** Parses the file's text: trimmed lines of at least 8 characters (docs/node-protocol.md). */
 export function parseApiKeys(text: string): string[] {
   const keys: string[] = [];
   for (const raw of text.split('\n')) {

@@ -1,4 +1,4 @@
-// Hands every live session a unique nonce prefix. spec: design.md §3 — prefix = upstream prefix + instance id +
+// Hands every live session a unique nonce prefix. spec: docs/gateway.md — prefix = upstream prefix + instance id +
 // per-session digits, even length, lowercase, ≤ 12 hex digits, unique among live sessions; §4b — miners parse it
 // as whole bytes and some refuse more than 6 bytes.
 //

@@ -1,5 +1,5 @@
 // One miner connection: connected → logged-in → closing. Parses lines and dispatches to the per-method handlers
-// (src/protocol/handlers/); never throws into the transport. spec: design.md §3.
+// (src/protocol/handlers/); never throws into the transport. spec: docs/gateway.md.
 // Kept small on purpose (many thousands live at once): plain fields, prototype methods, no timers of its own
 // (the hub sweeps login timeouts).
 import { encodeMessage, parseMessage, ProtocolError, resultMessage, type ResultMessage, type StratumMessage } from '../protocol/messages.js';
@@ -55,7 +55,7 @@ export class Session implements LineHandler {
 
   onLine(line: string): void {
     if (this.state === 'closing') return;
-    // spec: design.md §3 — blank lines ignored.
+    // spec: docs/gateway.md — blank lines ignored.
     if (line.trim().length === 0) return;
     let message: StratumMessage;
     try {
@@ -115,7 +115,7 @@ export class Session implements LineHandler {
     this.send(encodeMessage(resultMessage(id, code, extras)));
   }
 
-  /** spec: design.md §3 — job with the session's share difficulty and its prefix (NiceHash style, every job). */
+  /** spec: docs/gateway.md — job with the session's share difficulty and its prefix (NiceHash style, every job). */
   sendJob(encoded: EncodedJob): void {
     this.send(jobLine(encoded, this.shareTargetFor(encoded.job), this.noncePrefix));
   }
@@ -138,7 +138,7 @@ export class Session implements LineHandler {
     }
   }
 
-  /** spec: design.md §3 — malformed lines answered with a result error until the budget is spent, then close. */
+  /** spec: docs/gateway.md — malformed lines answered with a result error until the budget is spent, then close. */
   private malformed(code: ResultCodeValue, requestId: string | undefined, detail: string, description?: string): void {
     this.malformedCount += 1;
     if (this.malformedCount > this.ctx.malformedBudget) {

@@ -1,5 +1,5 @@
 // Job and cancel lines, encoded once per job; per session only the difficulty and prefix are appended.
-// spec: design.md §3 — `job {id, input, difficulty, height, nonceprefix}`; same fields as encodeMessage writes.
+// spec: docs/gateway.md — `job {id, input, difficulty, height, nonceprefix}`; same fields as encodeMessage writes.
 import type { GatewayJob } from '../jobs/JobBook.js';
 import { encodeMessage } from '../protocol/messages.js';
 

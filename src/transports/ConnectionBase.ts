@@ -1,5 +1,5 @@
 // What tcp, tls and ws connections share: identity, the one-time close bookkeeping and safe handler calls.
-// Close semantics (design.md §3): close(reason) flushes what is queued and ends, destroyed after a short grace;
+// Close semantics (docs/gateway.md): close(reason) flushes what is queued and ends, destroyed after a short grace;
 // handler.onClose runs exactly once, when the socket is really gone, with the first reason recorded.
 import type { Socket } from 'node:net';
 import type { Logger } from '../config/logger.js';

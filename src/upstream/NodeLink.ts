@@ -1,5 +1,5 @@
-// NodeLink: the gateway's client to the Beam/Hds node's stratum server (design.md §1–2).
-// The node drops the connection on any malformed line (design.md §2), so everything sent here is built by
+// NodeLink: the gateway's client to the Beam/Hds node's stratum server (docs/architecture.md, docs/node-protocol.md).
+// The node drops the connection on any malformed line (docs/node-protocol.md), so everything sent here is built by
 // encodeMessage from checked fields. Facts from the node's source (node.cpp OnMinedExternal, stratum_server.cpp):
 // a `solution`'s `id` IS the node job id (parsed as a decimal u64) and the `result` echoes it, answered in order;
 // so results are matched first-in first-out per job id.
@@ -44,12 +44,12 @@ export interface NodeLinkOptions {
 }
 
 const LOGIN_ID = 'login';
-const JOB_ID_RE = /^[0-9]{1,20}$/; // the node's job ids are a decimal u64 counter (design.md §2)
+const JOB_ID_RE = /^[0-9]{1,20}$/; // the node's job ids are a decimal u64 counter (docs/node-protocol.md)
 const INPUT_RE = /^[0-9a-fA-F]{64}$/;
 const NONCE_RE = /^[0-9a-fA-F]{16}$/;
 // 104 bytes for BeamHash I–III, 36 for the devnet variant; the verifier checks the size per variant.
 const OUTPUT_RE = /^(?:[0-9a-fA-F]{2}){1,1024}$/;
-const NONCE_PREFIX_RE = /^[0-9a-fA-F]{0,6}$/; // 0–6 hex digits (design.md §2)
+const NONCE_PREFIX_RE = /^[0-9a-fA-F]{0,6}$/; // 0–6 hex digits (docs/node-protocol.md)
 const BLOCK_HASH_RE = /^[0-9a-fA-F]{64}$/;
 const STOP_GRACE_MS = 1_000;
 const MAX_LOGGED_LINE = 200;
@@ -139,7 +139,7 @@ export class NodeLink extends EventEmitter<UpstreamEvents> implements Upstream {
   submitBlock(upstreamJobId: string, nonce: string, output: string): Promise<BlockSubmitOutcome> {
     return new Promise<BlockSubmitOutcome>((resolve) => {
       const fields = { jobId: upstreamJobId, nonce };
-      // Never put a line on the wire the node would drop us for (design.md §2).
+      // Never put a line on the wire the node would drop us for (docs/node-protocol.md).
       if (!JOB_ID_RE.test(upstreamJobId) || !NONCE_RE.test(nonce) || !OUTPUT_RE.test(output)) {
         this.log.error({ ...fields, outputLength: output.length }, 'block not sent: malformed job id, nonce or output');
         resolve({ status: 'dropped', detail: 'malformed solution' });

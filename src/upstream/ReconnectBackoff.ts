@@ -1,4 +1,4 @@
-// Capped exponential backoff with full jitter for the upstream reconnect loop (design.md §1: the node link
+// Capped exponential backoff with full jitter for the upstream reconnect loop (docs/architecture.md: the node link
 // must come back on its own). Delay n (from 0) is uniform in [min, min(max, min·2^n)]; reset() after a login.
 
 export class ReconnectBackoff {

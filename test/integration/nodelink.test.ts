@@ -112,7 +112,7 @@ class FakeNode extends EventEmitter {
         if (reply === undefined) return;
         conn.send({ method: 'result', id: message.id, ...reply });
         if (reply.code !== 0) {
-          socket.end(); // the node closes after a failed login (design.md §2)
+          socket.end(); // the node closes after a failed login (docs/node-protocol.md)
           return;
         }
         if (this.firstJob !== undefined) conn.job(this.firstJob.id, this.firstJob.height);

@@ -1,4 +1,4 @@
-// SimNode against design.md §2, case by case, over real sockets on 127.0.0.1.
+// SimNode against docs/node-protocol.md, case by case, over real sockets on 127.0.0.1.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -111,7 +111,7 @@ function solution(jobId: unknown, s: { nonce: string; output: string }): Msg {
   return { method: 'solution', id: String(jobId), nonce: s.nonce, output: s.output, jsonrpc: '2.0' };
 }
 
-describe('SimNode (design.md §2)', () => {
+describe('SimNode (docs/node-protocol.md)', () => {
   const nodes: SimNode[] = [];
   const clients: Client[] = [];
   const start = async (opts: SimNodeOptions = {}): Promise<SimNode> => {

@@ -1,4 +1,4 @@
-// Packed difficulty maths (src/pow/difficulty.ts); pure TypeScript, no addon. spec: design.md §4.
+// Packed difficulty maths (src/pow/difficulty.ts); pure TypeScript, no addon. spec: docs/pow.md.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';

@@ -1,4 +1,4 @@
-// vectors/nano-pow.json through src/pow/nano.ts. spec: design.md §4 "Nano/Banano work".
+// vectors/nano-pow.json through src/pow/nano.ts. spec: docs/pow.md "Nano/Banano work".
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { native } from '../../src/pow/native.js';

@@ -1,4 +1,4 @@
-// vectors/beamhash.json through verifySolution and the packed difficulty maths (design.md §4).
+// vectors/beamhash.json through verifySolution and the packed difficulty maths (docs/pow.md).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';

@@ -1,6 +1,6 @@
 // Reference miner: N stratum connections in one process, for tests, benchmarks and the demo.
 // Honours `nonceprefix` (login result and each job), `cancel`, and the job's packed difficulty as the share
-// target (design.md §2–4). Devnet jobs are solved for real on a shared worker pool; real-chain jobs are
+// target (docs/node-protocol.md, docs/gateway.md, docs/pow.md). Devnet jobs are solved for real on a shared worker pool; real-chain jobs are
 // answered only from known solutions (--replay).
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -68,7 +68,7 @@ export interface MinerStats {
   /** Answers to `solution`, keyed by result code. */
   results: Record<string, number>;
   accepted: number;
-  /** Answers other than 1 (miners treat them all as rejects, design.md §4b). */
+  /** Answers other than 1 (miners treat them all as rejects, docs/gateway.md "Miner clients"). */
   rejected: number;
   /** Submissions lost to a disconnect before their answer. */
   unanswered: number;
@@ -259,7 +259,7 @@ class MinerConnection {
   }
 
   private onJob(msg: JobMessage): void {
-    // NiceHash style: a prefix in the job replaces the login one (design.md §3–4b).
+    // NiceHash style: a prefix in the job replaces the login one (docs/gateway.md).
     const prefix = msg.nonceprefix ?? this.loginPrefix;
     if (!HEX16_RE.test(prefix)) {
       this.log.warn({ miner: this.index, prefix }, 'unusable nonce prefix; job ignored');

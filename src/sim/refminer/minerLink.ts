@@ -1,5 +1,5 @@
 // The reference miner's connection: stratum+tcp, stratum+ssl (TLS) or ws(s) — lines in, lines out.
-// Stream transports carry `\n`-terminated lines; WebSocket carries one JSON message per frame (design.md §3).
+// Stream transports carry `\n`-terminated lines; WebSocket carries one JSON message per frame (docs/gateway.md).
 import net from 'node:net';
 import tls from 'node:tls';
 import WebSocket from 'ws';

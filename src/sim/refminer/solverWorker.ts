@@ -13,7 +13,7 @@ port.on('message', (task: SolveTask) => {
     const outputs = native.solve(task.variant, Buffer.from(task.input, 'hex'), Buffer.from(task.nonce, 'hex'));
     reply = {
       id: task.id,
-      // SHA-256(output) is what the target is checked against (design.md §4).
+      // SHA-256(output) is what the target is checked against (docs/pow.md).
       solutions: outputs.map((o) => ({ output: o.toString('hex'), hash: createHash('sha256').update(o).digest('hex') })),
     };
   } catch (err) {

@@ -1,5 +1,5 @@
 // `login {api_key}` → `result` 0 with nonceprefix (and fork heights when known), or -32003 and close.
-// spec: design.md §2 login, §3 nonceprefix; beam-mining-protocol.txt "Login", Result examples 1 and 3.
+// spec: docs/node-protocol.md login, §3 nonceprefix; beam-mining-protocol.txt "Login", Result examples 1 and 3.
 import { createHash } from 'node:crypto';
 import type { Session } from '../Session.js';
 import { NoncePrefixError } from '../NoncePrefixAllocator.js';
@@ -22,7 +22,7 @@ export function workerLabel(apiKey: string, openAccess: boolean): string {
 
 export function handleLogin(session: Session, message: LoginMessage, ctx: LoginContext): void {
   if (!ctx.apiKeys.isAllowed(message.api_key)) {
-    // The node answers -32003 and closes (design.md §2); so do we.
+    // The node answers -32003 and closes (docs/node-protocol.md); so do we.
     ctx.logger.info({ sessionId: session.id, remote: session.connection.remote }, 'login failed: unknown api key');
     session.reply(message.id, ResultCode.LoginFailed);
     session.close('login-failed');

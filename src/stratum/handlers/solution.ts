@@ -1,4 +1,4 @@
-// `solution {id, nonce, output}` → one `result`. The checks run in exactly this order (design.md §3 result codes):
+// `solution {id, nonce, output}` → one `result`. The checks run in exactly this order (docs/gateway.md result codes):
 //   logged in (-32010) → job alive (-32008 stale/unknown, 3 expired) → output size/hex (-32005) → nonce (-32007)
 //   → nonce prefix (2, never forwarded) → duplicate (-32006) → PoW (-32004) → share target (-32009) → accepted (1).
 // A share that also meets the block target is forwarded to the node at once, before any reply or event.
@@ -56,7 +56,7 @@ async function judgeSolution(session: Session, message: SolutionMessage, ctx: So
     return { code: ResultCode.BadNonce, reason: 'bad-nonce', job };
   }
   const nonce = message.nonce.toLowerCase();
-  // spec: design.md §3 — a nonce without the session's prefix is rejected and never forwarded.
+  // spec: docs/gateway.md — a nonce without the session's prefix is rejected and never forwarded.
   if (!nonce.startsWith(session.noncePrefix)) return { code: ResultCode.Rejected, reason: 'prefix-mismatch', job, nonce };
 
   const output = message.output.toLowerCase();
