@@ -24,7 +24,7 @@ const TRIALS = 5;
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 function loadSamples(): Map<number, Sample[]> {
-  const file = path.resolve(repoRoot, '..', 'shared', 'vectors', 'beamhash.json');
+  const file = path.resolve(repoRoot, 'test', 'vectors', 'beamhash.json');
   const vectors = JSON.parse(readFileSync(file, 'utf8')) as VectorFile;
   const ids: Record<string, number> = {
     BeamHashI: NativeVariant.BeamHashI,
