@@ -1,4 +1,4 @@
-// Native verifier throughput per variant (design §4: beat Beam's ~107 µs III / ~70 µs I,II).
+// Native verifier throughput per variant (docs/pow.md: beat Beam's ~107 µs III / ~70 µs I,II).
 // All figures are single-threaded (one core); the async column runs one batch at a time.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -1,4 +1,4 @@
-// SHA-256 (FIPS 180-4), one-shot. Used for the target check input: SHA-256(output) (design §4).
+// SHA-256 (FIPS 180-4), one-shot. Used for the target check input: SHA-256(output) (docs/pow.md).
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -1,5 +1,5 @@
 // Native addon: hash primitives against published vectors, BeamHash I/II/III against the shared
-// vectors (design §4), batch paths against verifyOne, devnet solve, and argument validation.
+// vectors (docs/pow.md), batch paths against verifyOne, devnet solve, and argument validation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
