@@ -1,5 +1,5 @@
 // The gateway's jobs: upstream jobs in, gateway jobs (own ids) out, with tip detection, tx-refresh pacing and a
-// bounded history to judge late solutions. spec: docs/node-protocol.md (node job rules), §3 (gateway job ids, cancel);
+// bounded history to judge late solutions. spec: docs/node-protocol.md "Jobs", docs/gateway.md "Jobs and pacing";
 // beam-mining-protocol.txt "Regulating miner jobs generation" (miner_job_latency, never discard jobs).
 import { createHash } from 'node:crypto';
 import type { Logger } from '../config/logger.js';

@@ -571,7 +571,7 @@ export class SimNode extends EventEmitter<SimNodeEvents> {
     this.emit('solution', verdict.blockhash !== undefined ? { ...outcome, blockhash: verdict.blockhash } : outcome);
   }
 
-  /** Everything but the prefix: expiry, dead tip, PoW, target (docs/node-protocol.md, §4). */
+  /** Everything but the prefix: expiry, dead tip, PoW, target (docs/node-protocol.md, docs/pow.md). */
   private judge(msg: SolutionMessage): Verdict {
     const job = this.jobs.get(msg.id);
     if (!job) {

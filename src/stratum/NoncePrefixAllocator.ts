@@ -1,5 +1,5 @@
 // Hands every live session a unique nonce prefix. spec: docs/gateway.md — prefix = upstream prefix + instance id +
-// per-session digits, even length, lowercase, ≤ 12 hex digits, unique among live sessions; §4b — miners parse it
+// per-session digits, even length, lowercase, ≤ 12 hex digits, unique among live sessions; docs/gateway.md "Miner clients" — miners parse it
 // as whole bytes and some refuse more than 6 bytes.
 //
 // Odd upstream prefix (the node allows 0–6 hex digits): the node's digits are kept exactly, and the per-session

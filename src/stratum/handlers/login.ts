@@ -1,5 +1,5 @@
 // `login {api_key}` → `result` 0 with nonceprefix (and fork heights when known), or -32003 and close.
-// spec: docs/node-protocol.md login, §3 nonceprefix; beam-mining-protocol.txt "Login", Result examples 1 and 3.
+// spec: docs/node-protocol.md "Messages", docs/gateway.md "Nonce prefix layout"; beam-mining-protocol.txt "Login", Result examples 1 and 3.
 import { createHash } from 'node:crypto';
 import type { Session } from '../Session.js';
 import { NoncePrefixError } from '../NoncePrefixAllocator.js';
