@@ -12,7 +12,7 @@ import { SimNode, type SimNodeOptions } from '../../src/sim/SimNode.js';
 import { freePort, type Json } from './net.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const VECTORS_FILE = path.resolve(REPO_ROOT, '..', 'shared', 'vectors', 'beamhash.json');
+export const VECTORS_FILE = path.resolve(REPO_ROOT, 'test', 'vectors', 'beamhash.json');
 export const GATEWAY_KEY = 'e2e-gateway-key';
 
 /** Things to stop, stopped newest first; a failing stop is reported after the others ran. */
