@@ -6,12 +6,12 @@ import tls from 'node:tls';
 import fs from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
-import selfsigned from 'selfsigned';
 import { encodeMessage, parseMessage, resultMessage, ProtocolError, type SolutionMessage, type StratumMessage } from '../protocol/messages.js';
 import { ResultCode } from '../protocol/resultCodes.js';
 import { difficultyToPacked, meetsTarget } from '../pow/difficulty.js';
 import { forkHeights, variantForHeight, VARIANTS, type ChainName, type PowVariant } from '../pow/variants.js';
 import { silentLogger, type Logger } from '../config/logger.js';
+import { selfSignedPair } from '../transports/certificates.js';
 import { checkSimNodeValues, type ScriptedJob } from './simNodeConfig.js';
 
 /** docs/node-protocol.md: a solution for a job ≥ 64 jobs older than the newest is answered `3 "expired"`. */
@@ -274,9 +274,7 @@ export class SimNode extends EventEmitter<SimNodeEvents> {
         cert = fs.readFileSync(options.tlsCertFile, 'utf8');
       } else {
         // The node serves its own stratum.crt; ours is made at start, like a fresh node's.
-        const pems = await selfsigned.generate([{ name: 'commonName', value: 'equigate-simnode' }], { keyType: 'ec', curve: 'P-256' });
-        key = pems.private;
-        cert = pems.cert;
+        ({ key, cert } = await selfSignedPair('equigate-simnode'));
       }
       server = tls.createServer({ key, cert });
     } else {

@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { createServer as createTlsServer } from 'node:tls';
-import { generate } from 'selfsigned';
 import { createLogger, type Logger } from '../../src/config/logger.js';
 import type { UpstreamConfig } from '../../src/config/schema.js';
 import { EventBus, type UpstreamEvent } from '../../src/events/EventBus.js';
 import { LineSplitter } from '../../src/protocol/LineSplitter.js';
+import { selfSignedPair } from '../../src/transports/certificates.js';
 import { NodeLink, type NodeLinkOptions } from '../../src/upstream/NodeLink.js';
 import { SimNode } from '../../src/sim/SimNode.js';
 import type { BlockSubmitOutcome, UpstreamJob, UpstreamLogin } from '../../src/upstream/types.js';
@@ -464,11 +464,7 @@ describe('TLS upstream', () => {
   let pems: { cert: string; key: string } = { cert: '', key: '' };
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'equigate-nodelink-'));
-    const generated = await generate([{ name: 'commonName', value: 'stratum.node.test' }], {
-      keySize: 2048,
-      extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: HOST }] }],
-    });
-    pems = { cert: generated.cert, key: generated.private };
+    pems = await selfSignedPair('stratum.node.test', { ips: [HOST] });
     writeFileSync(join(dir, 'stratum.crt'), pems.cert);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
