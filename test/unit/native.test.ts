@@ -1,4 +1,4 @@
-// Native addon: hash primitives against published vectors, BeamHash I/II/III against the shared
+// Native addon: hash primitives against published vectors, BeamHash I/II/III against the test
 // vectors (docs/pow.md), batch paths against verifyOne, devnet solve, and argument validation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -36,7 +36,7 @@ interface VectorFile {
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const vectors = JSON.parse(
-  readFileSync(path.resolve(repoRoot, '..', 'shared', 'vectors', 'beamhash.json'), 'utf8'),
+  readFileSync(path.resolve(repoRoot, 'test', 'vectors', 'beamhash.json'), 'utf8'),
 ) as VectorFile;
 
 const BEAM_VARIANTS: readonly NativeVariantId[] = [
