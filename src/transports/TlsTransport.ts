@@ -91,6 +91,9 @@ export class TlsTransport extends ListenerBase {
       return;
     }
     raw.setTimeout(0); // the handshake timer; the TLS socket now keeps the idle timer
+    // TLS 1.2 renegotiation is refused outright (miners never need it; it costs CPU and Node only limits it):
+    // an attempt is a socket error, which destroys the connection (docs/hostile-peers.md).
+    socket.disableRenegotiation();
     this.accept(new StreamConnection('tls', socket, this.ipOf(raw), socket.remotePort ?? 0, this, true), raw);
   }
 
