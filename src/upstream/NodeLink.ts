@@ -5,11 +5,11 @@
 // so results are matched first-in first-out per job id, and an answer that could belong to a timed-out block or to
 // the next one for the same job id is held until it is clear which (docs/transports.md "Blocks").
 import { EventEmitter } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { Logger } from '../config/logger.js';
 import type { UpstreamConfig } from '../config/schema.js';
+import { readRegularFileSync } from '../config/watchedFile.js';
 import type { EventBus, UpstreamEvent } from '../events/EventBus.js';
 import { LineSplitter, LineTooLongError } from '../protocol/LineSplitter.js';
 import { encodeMessage, parseMessage, ProtocolError, type JobMessage, type ResultMessage, type StratumMessage } from '../protocol/messages.js';
@@ -52,6 +52,7 @@ const OUTPUT_RE = /^(?:[0-9a-fA-F]{2}){1,1024}$/;
 const NONCE_PREFIX_RE = /^[0-9a-fA-F]{0,6}$/; // 0–6 hex digits (design.md §2)
 const BLOCK_HASH_RE = /^[0-9a-fA-F]{64}$/;
 const STOP_GRACE_MS = 1_000;
+const MAX_CA_FILE_BYTES = 4 * 1024 * 1024;
 /** A block whose answer is lost with the link is sent again after re-login at most this often in all. */
 const MAX_SEND_ATTEMPTS = 3;
 const MAX_LOGGED_LINE = 200;
@@ -128,7 +129,7 @@ export class NodeLink extends EventEmitter<UpstreamEvents> implements Upstream {
     this.jobHeightWindow = Math.max(1, options.jobHeightWindow ?? 1024);
     if (this.config.tls && this.config.tlsCaFile !== '') {
       try {
-        this.ca = readFileSync(this.config.tlsCaFile);
+        this.ca = readRegularFileSync(this.config.tlsCaFile, MAX_CA_FILE_BYTES).data; // never blocks on a FIFO
       } catch (error) {
         throw new NodeLinkError('UPSTREAM_CA_LOAD', `cannot read upstream.tlsCaFile ${this.config.tlsCaFile}: ${(error as Error).message}`, { cause: error });
       }
