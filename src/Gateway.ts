@@ -9,6 +9,7 @@ import { MinerHub } from './stratum/MinerHub.js';
 import { VerifierPool } from './pow/VerifierPool.js';
 import { createStratumTransports, type StratumTransports } from './transports/createTransports.js';
 import type { TransportKind } from './transports/types.js';
+import { checkDescriptorBudget, readOpenFileLimit } from './transports/descriptorBudget.js';
 import { NodeLink } from './upstream/NodeLink.js';
 import type { Upstream } from './upstream/types.js';
 
@@ -18,6 +19,8 @@ export interface GatewayDeps {
   readonly bus?: EventBus;
   /** Default: a NodeLink to cfg.upstream. */
   readonly upstream?: Upstream;
+  /** The process's soft open-file limit (default: read from /proc/self/limits); tests pin it. */
+  readonly openFileLimit?: number;
 }
 
 export type BoundPorts = Partial<Record<TransportKind, number>>;
@@ -41,6 +44,10 @@ export class Gateway {
 
   static async start(config: GatewayConfig, deps: GatewayDeps): Promise<Gateway> {
     const log = deps.logger;
+    // Hostile peers (docs/hostile-peers.md): miners can never take the node link's descriptor.
+    const openFileLimit = deps.openFileLimit ?? readOpenFileLimit();
+    checkDescriptorBudget(config.stratum.maxConnections, openFileLimit); // throws TransportError FD_LIMIT
+    if (openFileLimit === undefined) log.warn('open-file limit unknown (no /proc/self/limits): stratum.maxConnections not checked against it');
     const bus = deps.bus ?? new EventBus({ logger: log });
     const upstream = deps.upstream ?? new NodeLink({ config: config.upstream, logger: log, bus });
     const verifier = new VerifierPool();

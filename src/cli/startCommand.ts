@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { createLogger } from '../config/logger.js';
 import { Gateway } from '../Gateway.js';
+import { TransportError } from '../transports/errors.js';
 import { runUntilSignal } from './signals.js';
 
 const USAGE = `usage: equigate start [--config FILE] [--chain NAME] [--upstream-host H] [--upstream-port P] …
@@ -34,7 +35,17 @@ export async function run(args: string[]): Promise<number> {
     throw err;
   }
   const logger = createLogger(config.log.level);
-  const gateway = await Gateway.start(config, { logger });
+  let gateway: Gateway;
+  try {
+    gateway = await Gateway.start(config, { logger });
+  } catch (err) {
+    // Start-up refusals (descriptor budget, certificate, port in use) are the operator's to fix: say so plainly.
+    if (err instanceof TransportError) {
+      process.stderr.write(`equigate start: ${err.code}: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
   return runUntilSignal({
     logger,
     stop: () => gateway.stop(),

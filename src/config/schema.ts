@@ -1,6 +1,7 @@
 // The whole configuration, validated by convict. Sources, later wins: defaults < file < env < CLI args.
 import convict from 'convict';
 import { CHAIN_NAMES, type ChainName } from '../pow/variants.js';
+import { intIn } from './formats.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -89,12 +90,12 @@ export const configSchema: convict.Schema<GatewayConfig> = {
     },
     tlsCaFile: { doc: 'PEM CA bundle to verify the node certificate with (implies nothing unless tlsVerify).', format: String, default: '', env: 'EQUIGATE_UPSTREAM_TLS_CA', arg: 'upstream-tls-ca' },
     apiKey: { doc: 'api_key sent in login (a line of the node stratum.api.keys).', format: String, default: '', env: 'EQUIGATE_UPSTREAM_API_KEY', arg: 'upstream-api-key', sensitive: true },
-    connectTimeoutMs: { doc: 'Give up a connection attempt after this long.', format: 'nat', default: 10000, env: 'EQUIGATE_UPSTREAM_CONNECT_TIMEOUT_MS' },
-    loginTimeoutMs: { doc: 'Give up waiting for the login result after this long.', format: 'nat', default: 10000, env: 'EQUIGATE_UPSTREAM_LOGIN_TIMEOUT_MS' },
-    reconnectMinMs: { doc: 'First reconnect delay (doubles each failure, with jitter).', format: 'nat', default: 500, env: 'EQUIGATE_UPSTREAM_RECONNECT_MIN_MS' },
-    reconnectMaxMs: { doc: 'Cap of the reconnect delay.', format: 'nat', default: 30000, env: 'EQUIGATE_UPSTREAM_RECONNECT_MAX_MS' },
-    resultTimeoutMs: { doc: 'How long to wait for the node result of a forwarded block before logging it as unanswered.', format: 'nat', default: 30000, env: 'EQUIGATE_UPSTREAM_RESULT_TIMEOUT_MS' },
-    maxLineBytes: { doc: 'Largest line accepted from the node (the node itself allows 65,536).', format: 'nat', default: 65536 },
+    connectTimeoutMs: { doc: 'Give up a connection attempt after this long.', format: intIn({ min: 100, max: 600_000 }), default: 10000, env: 'EQUIGATE_UPSTREAM_CONNECT_TIMEOUT_MS' },
+    loginTimeoutMs: { doc: 'Give up waiting for the login result after this long.', format: intIn({ min: 100, max: 600_000 }), default: 10000, env: 'EQUIGATE_UPSTREAM_LOGIN_TIMEOUT_MS' },
+    reconnectMinMs: { doc: 'First reconnect delay (doubles each failure, with jitter).', format: intIn({ min: 10, max: 3_600_000 }), default: 500, env: 'EQUIGATE_UPSTREAM_RECONNECT_MIN_MS' },
+    reconnectMaxMs: { doc: 'Cap of the reconnect delay.', format: intIn({ min: 10, max: 3_600_000 }), default: 30000, env: 'EQUIGATE_UPSTREAM_RECONNECT_MAX_MS' },
+    resultTimeoutMs: { doc: 'How long to wait for the node result of a forwarded block before logging it as unanswered.', format: intIn({ min: 100, max: 3_600_000 }), default: 30000, env: 'EQUIGATE_UPSTREAM_RESULT_TIMEOUT_MS' },
+    maxLineBytes: { doc: 'Largest line accepted from the node, in bytes (the node itself allows 65,536).', format: intIn({ min: 4096, max: 16 * 1024 * 1024 }), default: 65536 },
   },
   stratum: {
     host: { doc: 'Address the miner listeners bind to.', format: String, default: '0.0.0.0', env: 'EQUIGATE_STRATUM_HOST', arg: 'stratum-host' },
@@ -110,18 +111,18 @@ export const configSchema: convict.Schema<GatewayConfig> = {
       env: 'EQUIGATE_STRATUM_API_KEYS_FILE',
       arg: 'stratum-api-keys-file',
     },
-    noncePrefixDigits: { doc: 'Per-session hex digits of the nonce prefix (0–6, even).', format: 'nat', default: 4, env: 'EQUIGATE_STRATUM_NONCE_PREFIX_DIGITS' },
-    minerJobLatencyMs: { doc: 'At most one tx-pool job refresh per this many ms; new tips go out at once.', format: 'nat', default: 1000, env: 'EQUIGATE_STRATUM_MINER_JOB_LATENCY_MS' },
+    noncePrefixDigits: { doc: 'Per-session hex digits of the nonce prefix (0–6, even).', format: intIn({ min: 0, max: 6 }), default: 4, env: 'EQUIGATE_STRATUM_NONCE_PREFIX_DIGITS' },
+    minerJobLatencyMs: { doc: 'At most one tx-pool job refresh per this many ms; new tips go out at once (0 = off: every refresh at once).', format: intIn({ min: 1, max: 60_000, offAllowed: true }), default: 1000, env: 'EQUIGATE_STRATUM_MINER_JOB_LATENCY_MS' },
     shareDifficulty: { doc: 'Share difficulty (float, e.g. 1 or 256); rounded down to a packed difficulty.', format: Number, default: 1, env: 'EQUIGATE_STRATUM_SHARE_DIFFICULTY', arg: 'share-difficulty' },
-    maxLineBytes: { doc: 'Longest line or WebSocket frame accepted from a miner; longer closes the connection.', format: 'nat', default: 4096 },
-    loginTimeoutMs: { doc: 'Close a connection that has not logged in after this long.', format: 'nat', default: 15000 },
-    idleTimeoutMs: { doc: 'Close a connection silent for this long.', format: 'nat', default: 600000 },
-    maxConnections: { doc: 'Most miner connections overall.', format: 'nat', default: 20000 },
-    maxConnectionsPerIp: { doc: 'Most miner connections from one IP address.', format: 'nat', default: 256 },
-    malformedBudget: { doc: 'Malformed or unknown messages answered with an error before the connection is closed.', format: 'nat', default: 10 },
-    maxPendingSolutions: { doc: 'Solutions of one connection awaiting verification at once; more are refused (-32004) and count against malformedBudget.', format: 'nat', default: 64 },
-    maxSendQueueBytes: { doc: 'Bytes queued to a slow reader before it is dropped.', format: 'nat', default: 262144 },
-    jobHistory: { doc: 'Jobs of the current tip kept to judge late solutions (the node keeps 64).', format: 'nat', default: 64 },
+    maxLineBytes: { doc: 'Longest line or WebSocket frame accepted from a miner, in bytes (UTF-8, without the newline); longer closes the connection.', format: intIn({ min: 512, max: 1024 * 1024 }), default: 4096 },
+    loginTimeoutMs: { doc: 'Close a connection that has not logged in after this long.', format: intIn({ min: 1000, max: 3_600_000 }), default: 15000 },
+    idleTimeoutMs: { doc: 'Close a connection silent for this long (0 = off).', format: intIn({ min: 1000, max: 86_400_000, offAllowed: true }), default: 600000 },
+    maxConnections: { doc: 'Most miner connections overall (tcp + tls + ws). Must fit the process open-file limit with a reserve, or start-up is refused.', format: intIn({ min: 1, max: 10_000_000 }), default: 10000, env: 'EQUIGATE_STRATUM_MAX_CONNECTIONS', arg: 'stratum-max-connections' },
+    maxConnectionsPerIp: { doc: 'Most miner connections from one IP address (0 = no limit).', format: intIn({ min: 1, max: 10_000_000, offAllowed: true }), default: 256 },
+    malformedBudget: { doc: 'Malformed or unknown messages answered with an error before the connection is closed (0 = the first one closes).', format: intIn({ min: 0, max: 100_000 }), default: 10 },
+    maxPendingSolutions: { doc: 'Solutions of one connection awaiting verification at once; more are refused (-32004) and count against malformedBudget.', format: intIn({ min: 1, max: 65_536 }), default: 64 },
+    maxSendQueueBytes: { doc: 'Bytes queued to a slow reader before it is dropped.', format: intIn({ min: 4096, max: 256 * 1024 * 1024 }), default: 262144 },
+    jobHistory: { doc: 'Jobs of the current tip kept to judge late solutions (the node keeps 64).', format: intIn({ min: 1, max: 4096 }), default: 64 },
   },
   ledger: {
     url: { doc: 'Ledger location: sqlite:PATH or postgres://… (used once the ledger lands).', format: String, default: 'sqlite:./data/equigate.sqlite', env: 'EQUIGATE_LEDGER_URL', arg: 'ledger-url' },
@@ -130,6 +131,6 @@ export const configSchema: convict.Schema<GatewayConfig> = {
     host: { doc: 'Address of the HTTP listener (metrics, health, dashboard).', format: String, default: '127.0.0.1', env: 'EQUIGATE_HTTP_HOST' },
     port: { doc: 'HTTP port (0 = off).', format: 'port', default: 8080, env: 'EQUIGATE_HTTP_PORT', arg: 'http-port' },
   },
-  shutdownTimeoutMs: { doc: 'Graceful shutdown gives up and exits after this long.', format: 'nat', default: 10000 },
+  shutdownTimeoutMs: { doc: 'Graceful shutdown gives up and exits after this long.', format: intIn({ min: 100, max: 3_600_000 }), default: 10000 },
 };
 

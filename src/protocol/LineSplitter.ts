@@ -1,6 +1,10 @@
 // Turns a byte stream into lines with a hard length bound; the transport closes the connection on overflow.
 // spec: docs/gateway.md — "lines over the limit (default 4 KiB) close the connection"; blank lines and \r ignored.
-import { StringDecoder } from 'node:string_decoder';
+// The bound is in bytes as they arrive (not UTF-16 characters after decoding): `\n` never occurs inside a UTF-8
+// multi-byte sequence, so lines are cut on the raw bytes and each is decoded on its own.
+
+const NEWLINE = 0x0a;
+const MAX_PENDING_PIECES = 8;
 
 export class LineTooLongError extends Error {
   readonly code = 'LINE_TOO_LONG';
@@ -11,27 +15,37 @@ export class LineTooLongError extends Error {
 }
 
 export class LineSplitter {
-  private readonly decoder = new StringDecoder('utf8');
-  private pending = '';
+  /** Bytes of the current, unfinished line (copies, so a big read buffer is not kept alive by its tail). */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
 
   constructor(private readonly maxLineBytes: number) {}
 
   /**
    * Feeds a chunk; returns the complete, non-blank lines (without `\r`/`\n`).
-   * Throws LineTooLongError once buffered data without a newline exceeds the limit.
+   * Throws LineTooLongError once a line (without its `\n`) exceeds the limit in bytes, even before it ends.
    */
   push(chunk: Buffer): string[] {
-    const text = this.pending + this.decoder.write(chunk);
     const lines: string[] = [];
     let start = 0;
-    for (let nl = text.indexOf('\n', start); nl !== -1; nl = text.indexOf('\n', start)) {
-      if (nl - start > this.maxLineBytes) throw new LineTooLongError(this.maxLineBytes);
-      const line = text.slice(start, nl).replace(/\r/g, '').trim();
+    for (let nl = chunk.indexOf(NEWLINE, start); nl !== -1; nl = chunk.indexOf(NEWLINE, start)) {
+      if (this.pendingBytes + (nl - start) > this.maxLineBytes) throw new LineTooLongError(this.maxLineBytes);
+      const piece = chunk.subarray(start, nl);
+      const bytes = this.pendingBytes === 0 ? piece : Buffer.concat([...this.pending, piece]);
+      this.pending = [];
+      this.pendingBytes = 0;
+      const line = bytes.toString('utf8').replace(/\r/g, '').trim();
       if (line.length > 0) lines.push(line);
       start = nl + 1;
     }
-    this.pending = text.slice(start);
-    if (this.pending.length > this.maxLineBytes) throw new LineTooLongError(this.maxLineBytes);
+    const rest = chunk.length - start;
+    if (rest > 0) {
+      if (this.pendingBytes + rest > this.maxLineBytes) throw new LineTooLongError(this.maxLineBytes);
+      this.pending.push(Buffer.from(chunk.subarray(start)));
+      this.pendingBytes += rest;
+      // A peer dribbling one byte per packet must not cost a Buffer object per byte.
+      if (this.pending.length >= MAX_PENDING_PIECES) this.pending = [Buffer.concat(this.pending)];
+    }
     return lines;
   }
 }

@@ -1,11 +1,12 @@
 // Miner api keys, in the node's own file format. spec: docs/node-protocol.md — one key per line, lines shorter than
 // 8 characters ignored, reloaded when the file's mtime changes (no restart).
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFileSync, stat, statSync, type Stats } from 'node:fs';
 import type { Logger } from '../config/logger.js';
+import { WatchedFile } from '../config/watchedFile.js';
 
 export const MIN_API_KEY_LENGTH = 8;
-const MISSING = 'missing';
+/** Largest keys file read (about 100,000 keys); a bigger one is refused and the last good keys stay. */
+export const MAX_API_KEYS_FILE_BYTES = 4 * 1024 * 1024;
 
 /** What the login handler needs: a yes/no on a key, and whether access is open (no keys file). */
 export interface ApiKeyChecker {
@@ -17,7 +18,7 @@ export interface ApiKeysOptions {
   /** stratum.apiKeysFile; '' = open access. */
   readonly file: string;
   readonly logger: Logger;
-  /** How often the file's mtime is checked. */
+  /** How often the file's identity (inode, size, mtime) is checked. */
   readonly pollIntervalMs?: number;
 }
 
@@ -39,10 +40,7 @@ export class ApiKeys implements ApiKeyChecker {
   readonly openAccess: boolean;
   private readonly log: Logger;
   private digests: Buffer[] = [];
-  /** Identity of the file as last read: a change in any of these triggers a reload. */
-  private loadedVersion = '';
-  private pollTimer: NodeJS.Timeout | undefined;
-  private polling = false;
+  private readonly watched: WatchedFile | undefined;
 
   constructor(private readonly options: ApiKeysOptions) {
     this.log = options.logger.child({ component: 'api-keys' });
@@ -51,39 +49,31 @@ export class ApiKeys implements ApiKeyChecker {
       this.log.warn('NO API KEYS FILE CONFIGURED (stratum.apiKeysFile): ANY MINER CAN LOG IN WITH ANY api_key');
       return;
     }
+    // Only a regular file is read, never blocking (a FIFO or device in its place is refused and logged once),
+    // with a size cap; a bad read keeps the last good keys (docs/hostile-peers.md "Files").
+    this.watched = new WatchedFile({
+      path: options.file,
+      maxBytes: MAX_API_KEYS_FILE_BYTES,
+      logger: this.log,
+      label: 'api keys file',
+      pollIntervalMs: options.pollIntervalMs ?? 1000,
+      onContents: (data) => {
+        this.digests = parseApiKeys(data.toString('utf8')).map(digest);
+        this.log.info({ file: options.file, keys: this.digests.length }, 'api keys loaded');
+      },
+    });
     // A configured but unreadable file at start-up fails closed: nobody logs in until it is readable.
-    this.reload();
-    // Own mtime check against the version actually read (fs.watchFile's baseline could miss a change made
-    // between our read and its first stat).
-    this.pollTimer = setInterval(() => this.checkForChange(), options.pollIntervalMs ?? 1000);
-    this.pollTimer.unref();
+    this.watched.loadSync();
+    this.watched.watch();
   }
 
   get size(): number {
     return this.digests.length;
   }
 
-  /**
-   * Re-reads the file. On a read error the previous keys stay in force (an editor's save must not lock every
-   * miner out), and the error is logged.
-   */
-  reload(): void {
-    if (this.openAccess) return;
-    let text: string;
-    let version = MISSING;
-    try {
-      // Stat before reading: a write racing the read shows up as a newer version at the next check.
-      version = fileVersion(statSync(this.options.file));
-      text = readFileSync(this.options.file, 'utf8');
-    } catch (err) {
-      // Remember the failed version too, so the error is logged once per change, not once per check.
-      this.loadedVersion = version;
-      this.log.error({ err, file: this.options.file, keptKeys: this.digests.length }, 'api keys file unreadable');
-      return;
-    }
-    this.loadedVersion = version;
-    this.digests = parseApiKeys(text).map(digest);
-    this.log.info({ file: this.options.file, keys: this.digests.length }, 'api keys loaded');
+  /** Re-reads the file now (asynchronously). On any failure the previous keys stay in force and it is logged. */
+  reload(): Promise<void> {
+    return this.watched?.check(true) ?? Promise.resolve();
   }
 
   /** Constant-time per key: both sides hashed to 32 bytes and compared with timingSafeEqual, no early exit. */
@@ -98,22 +88,6 @@ export class ApiKeys implements ApiKeyChecker {
   }
 
   close(): void {
-    if (this.pollTimer !== undefined) clearInterval(this.pollTimer);
-    this.pollTimer = undefined;
+    this.watched?.close();
   }
-
-  private checkForChange(): void {
-    if (this.polling) return;
-    this.polling = true;
-    stat(this.options.file, (err, stats) => {
-      this.polling = false;
-      if (this.pollTimer === undefined) return;
-      const version = err === null ? fileVersion(stats) : MISSING;
-      if (version !== this.loadedVersion) this.reload();
-    });
-  }
-}
-
-function fileVersion(stats: Stats): string {
-  return `${stats.ino}:${stats.size}:${stats.mtimeMs}`;
 }

@@ -1,5 +1,5 @@
 // One miner connection: connected → logged-in → closing. Parses lines and dispatches to the per-method handlers
-// (src/protocol/handlers/); never throws into the transport. spec: docs/gateway.md.
+// (src/stratum/handlers/); never throws into the transport. spec: docs/gateway.md.
 // Kept small on purpose (many thousands live at once): plain fields, prototype methods, no timers of its own
 // (the hub sweeps login timeouts).
 import { encodeMessage, parseMessage, ProtocolError, resultMessage, type ResultMessage, type StratumMessage } from '../protocol/messages.js';

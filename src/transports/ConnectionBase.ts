@@ -65,9 +65,16 @@ export abstract class ConnectionBase implements LineConnection {
     this.shutdown(reason === 'send-queue-full');
   }
 
+  /**
+   * Any socket error (reset, TLS renegotiation refused, ...) ends the connection at once: the socket is destroyed,
+   * so its descriptor, limiter slot and session (prefix, pending solutions) are released through finish().
+   * The one close path for every transport: nothing stays half-alive after an error.
+   */
   onError(error: Error & { code?: string }): void {
+    if (this.finished) return;
     this.note('socket-error', error.code ?? error.message);
     this.closed = true;
+    this.shutdown(true);
   }
 
   /** Records why the connection ends; the first reason wins. */
@@ -115,5 +122,8 @@ export function onSocketTimeout(this: TaggedSocket): void {
 }
 
 export function onSocketError(this: TaggedSocket, error: Error): void {
-  this[CONNECTION]?.onError(error);
+  const connection = this[CONNECTION];
+  // Not yet a connection: nothing to tell, but the socket (and its limiter slot) must still go.
+  if (connection === undefined) this.destroy();
+  else connection.onError(error);
 }

@@ -2,14 +2,16 @@
 // reloadCertificates() re-reads both (the composition root calls it on SIGHUP); new handshakes use the new
 // pair, live connections keep theirs; a failed reload keeps the old context and logs why.
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { createSecureContext, createServer, type Server, type TLSSocket } from 'node:tls';
 import type { StratumConfig } from '../config/schema.js';
+import { readRegularFile, readRegularFileSync } from '../config/watchedFile.js';
 import { TransportError } from './errors.js';
 import { ListenerBase, type ListenerConfig, type TransportDeps } from './ListenerBase.js';
 import { StreamConnection } from './StreamConnection.js';
+
+/** Largest certificate chain or key file read (regular files only, docs/hostile-peers.md "Files"). */
+export const MAX_PEM_FILE_BYTES = 1024 * 1024;
 
 export type TlsTransportConfig = ListenerConfig & Pick<StratumConfig, 'tlsPort' | 'tlsCertFile' | 'tlsKeyFile'>;
 
@@ -65,7 +67,12 @@ export class TlsTransport extends ListenerBase {
    */
   async reloadCertificates(): Promise<boolean> {
     try {
-      const [cert, key] = await Promise.all([readFile(this.tlsConfig.tlsCertFile), readFile(this.tlsConfig.tlsKeyFile)]);
+      const [certFile, keyFile] = await Promise.all([
+        readRegularFile(this.tlsConfig.tlsCertFile, MAX_PEM_FILE_BYTES),
+        readRegularFile(this.tlsConfig.tlsKeyFile, MAX_PEM_FILE_BYTES),
+      ]);
+      const cert = certFile.data;
+      const key = keyFile.data;
       const certificate = checkPair({ cert, key }, this.files());
       this.server.setSecureContext({ cert, key });
       this.logCertificate(certificate, 'TLS certificate reloaded');
@@ -91,12 +98,18 @@ export class TlsTransport extends ListenerBase {
       return;
     }
     raw.setTimeout(0); // the handshake timer; the TLS socket now keeps the idle timer
+    // TLS 1.2 renegotiation is refused outright (miners never need it; it costs CPU and Node only limits it):
+    // an attempt is a socket error, which destroys the connection (docs/hostile-peers.md).
+    socket.disableRenegotiation();
     this.accept(new StreamConnection('tls', socket, this.ipOf(raw), socket.remotePort ?? 0, this, true), raw);
   }
 
   private readPairSync(): KeyPair {
     try {
-      return { cert: readFileSync(this.tlsConfig.tlsCertFile), key: readFileSync(this.tlsConfig.tlsKeyFile) };
+      return {
+        cert: readRegularFileSync(this.tlsConfig.tlsCertFile, MAX_PEM_FILE_BYTES).data,
+        key: readRegularFileSync(this.tlsConfig.tlsKeyFile, MAX_PEM_FILE_BYTES).data,
+      };
     } catch (error) {
       throw new TransportError('TLS_CERT_LOAD', `cannot read TLS certificate/key (${this.files()}): ${(error as Error).message}`, { cause: error });
     }

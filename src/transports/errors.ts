@@ -1,6 +1,6 @@
 // Typed failures of the miner-facing listeners (configuration and start-up; per-connection trouble is a CloseReason).
 
-export type TransportErrorCode = 'TLS_CERT_LOAD' | 'LISTEN_FAILED' | 'NOT_LISTENING';
+export type TransportErrorCode = 'TLS_CERT_LOAD' | 'LISTEN_FAILED' | 'NOT_LISTENING' | 'FD_LIMIT';
 
 export class TransportError extends Error {
   constructor(

@@ -2,13 +2,14 @@
 // The node drops the connection on any malformed line (docs/node-protocol.md), so everything sent here is built by
 // encodeMessage from checked fields. Facts from the node's source (node.cpp OnMinedExternal, stratum_server.cpp):
 // a `solution`'s `id` IS the node job id (parsed as a decimal u64) and the `result` echoes it, answered in order;
-// so results are matched first-in first-out per job id.
+// so results are matched first-in first-out per job id, and an answer that could belong to a timed-out block or to
+// the next one for the same job id is held until it is clear which (docs/transports.md "Blocks").
 import { EventEmitter } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { Logger } from '../config/logger.js';
 import type { UpstreamConfig } from '../config/schema.js';
+import { readRegularFileSync } from '../config/watchedFile.js';
 import type { EventBus, UpstreamEvent } from '../events/EventBus.js';
 import { LineSplitter, LineTooLongError } from '../protocol/LineSplitter.js';
 import { encodeMessage, parseMessage, ProtocolError, type JobMessage, type ResultMessage, type StratumMessage } from '../protocol/messages.js';
@@ -52,6 +53,9 @@ const OUTPUT_RE = /^(?:[0-9a-fA-F]{2}){1,1024}$/;
 const NONCE_PREFIX_RE = /^[0-9a-fA-F]{0,6}$/; // 0–6 hex digits (docs/node-protocol.md)
 const BLOCK_HASH_RE = /^[0-9a-fA-F]{64}$/;
 const STOP_GRACE_MS = 1_000;
+const MAX_CA_FILE_BYTES = 4 * 1024 * 1024;
+/** A block whose answer is lost with the link is sent again after re-login at most this often in all. */
+const MAX_SEND_ATTEMPTS = 3;
 const MAX_LOGGED_LINE = 200;
 
 interface Submission {
@@ -59,6 +63,8 @@ interface Submission {
   readonly nonce: string;
   readonly output: string;
   readonly resolve: (outcome: BlockSubmitOutcome) => void;
+  /** Times it went on the wire before (a re-send after the link dropped unanswered). */
+  readonly attempts: number;
 }
 
 interface QueuedSubmission extends Submission {
@@ -67,9 +73,17 @@ interface QueuedSubmission extends Submission {
 }
 
 interface InFlight extends Submission {
+  /** Height of its job when sent (undefined if the link did not know it: then it is never re-sent). */
+  readonly height: number | undefined;
   timer: NodeJS.Timeout | undefined;
   /** Already resolved as 'unanswered'; kept so a late answer is matched to it and not to a later block. */
   timedOut: boolean;
+  /**
+   * An answer for this job id that came while an older, timed-out block of the same job id was still waiting:
+   * it is that block's late answer or this one's (the node skipped the older). A second answer settles it as
+   * the late one; this block's own timeout settles it as this block's.
+   */
+  held: ResultMessage | undefined;
 }
 
 function truncate(line: string): string {
@@ -118,7 +132,7 @@ export class NodeLink extends EventEmitter<UpstreamEvents> implements Upstream {
     this.jobHeightWindow = Math.max(1, options.jobHeightWindow ?? 1024);
     if (this.config.tls && this.config.tlsCaFile !== '') {
       try {
-        this.ca = readFileSync(this.config.tlsCaFile);
+        this.ca = readRegularFileSync(this.config.tlsCaFile, MAX_CA_FILE_BYTES).data; // never blocks on a FIFO
       } catch (error) {
         throw new NodeLinkError('UPSTREAM_CA_LOAD', `cannot read upstream.tlsCaFile ${this.config.tlsCaFile}: ${(error as Error).message}`, { cause: error });
       }
@@ -150,7 +164,7 @@ export class NodeLink extends EventEmitter<UpstreamEvents> implements Upstream {
         resolve({ status: 'dropped', detail: 'link stopped' });
         return;
       }
-      const submission: Submission = { jobId: upstreamJobId, nonce, output, resolve };
+      const submission: Submission = { jobId: upstreamJobId, nonce, output, resolve, attempts: 0 };
       if (this.loggedIn) {
         this.send(submission);
         return;
@@ -249,8 +263,9 @@ export class NodeLink extends EventEmitter<UpstreamEvents> implements Upstream {
     const wasUp = this.loggedIn;
     this.loggedIn = false;
     this.awaitingFirstJob = false;
-    // The node answers on the connection the solution came on: nothing more will come for these.
-    this.settleInFlight({ status: 'unanswered', detail: `link down before the node answered (${reason})` });
+    // The node answers on the connection the solution came on: nothing more will come for these. Blocks still
+    // waiting are sent again after re-login if the node is still at their height (it judges a duplicate).
+    this.requeueInFlight(reason);
     this.announce('disconnected', reason);
     if (wasUp) this.safeEmit('down', reason);
     if (this.stopped) {
@@ -292,7 +307,7 @@ export class NodeLink extends EventEmitter<UpstreamEvents> implements Upstream {
     }
     switch (message.method) {
       case 'result':
-        if (message.id === LOGIN_ID && !this.loggedIn) this.onLoginResult(socket, message);
+        if (message.id === LOGIN_ID && !this.loggedIn) this.onLoginResult(socket, message, line);
         else this.onSolutionResult(message);
         return;
       case 'job':
@@ -306,8 +321,14 @@ export class NodeLink extends EventEmitter<UpstreamEvents> implements Upstream {
     }
   }
 
-  private onLoginResult(socket: Socket, result: ResultMessage): void {
+  private onLoginResult(socket: Socket, result: ResultMessage, line: string): void {
     clearTimeout(this.loginTimer);
+    const problem = loginFieldProblem(line);
+    if (problem !== undefined) {
+      this.log.error({ problem, line: truncate(line) }, 'malformed login result from the node (login failed); retrying with backoff');
+      this.drop(socket, `login failed: malformed login result (${problem})`);
+      return;
+    }
     if (result.code === ResultCode.LoginFailed) {
       this.log.error({ code: result.code, description: result.description }, 'the node refused the api key (upstream.apiKey is not in its stratum.api.keys); retrying with backoff');
       this.drop(socket, 'login failed: api key refused');
@@ -367,22 +388,55 @@ export class NodeLink extends EventEmitter<UpstreamEvents> implements Upstream {
 
   private onSolutionResult(result: ResultMessage): void {
     const waiting = this.inFlight.get(result.id);
-    const entry = waiting?.shift();
-    if (waiting !== undefined && waiting.length === 0) this.inFlight.delete(result.id);
-    if (entry === undefined) {
+    const entry = waiting?.[0];
+    if (waiting === undefined || entry === undefined) {
       this.log.warn({ id: result.id, code: result.code, description: result.description }, 'result from the node for nothing we sent; ignored');
       return;
     }
+    if (entry.timedOut) {
+      const next = waiting[1];
+      if (next !== undefined && !next.timedOut && next.held === undefined) {
+        // The late answer of `entry`, or `next`'s if the node skipped `entry`: hold it on `next` until clear.
+        next.held = result;
+        return;
+      }
+      waiting.shift();
+      if (next !== undefined && next.held !== undefined) {
+        // A second answer: the held one was `entry`'s (late), this one is `next`'s.
+        this.logLate(entry, next.held);
+        next.held = undefined;
+        this.onSolutionResult(result);
+        this.cleanUp(result.id, waiting);
+        return;
+      }
+      this.cleanUp(result.id, waiting);
+      this.logLate(entry, result);
+      return;
+    }
+    waiting.shift();
+    this.cleanUp(result.id, waiting);
+    this.settle(entry, result);
+  }
+
+  private cleanUp(jobId: string, waiting: InFlight[]): void {
+    if (waiting.length === 0 && this.inFlight.get(jobId) === waiting) this.inFlight.delete(jobId);
+  }
+
+  private settle(entry: InFlight, result: ResultMessage): void {
     clearTimeout(entry.timer);
     const outcome = this.outcomeOf(result);
     const fields = { jobId: entry.jobId, nonce: entry.nonce, code: result.code, description: result.description, blockHash: outcome.blockHash };
-    if (entry.timedOut) {
-      this.log.warn({ ...fields, status: outcome.status }, 'the node answered a block after upstream.resultTimeoutMs (already reported unanswered)');
-      return;
-    }
     if (outcome.status === 'accepted') this.log.info(fields, 'block accepted by the node');
     else this.log.warn({ ...fields, status: outcome.status }, 'block not accepted by the node');
     entry.resolve(outcome);
+  }
+
+  private logLate(entry: InFlight, result: ResultMessage): void {
+    const outcome = this.outcomeOf(result);
+    this.log.warn(
+      { jobId: entry.jobId, nonce: entry.nonce, code: result.code, description: result.description, blockHash: outcome.blockHash, status: outcome.status },
+      'the node answered a block after upstream.resultTimeoutMs (already reported unanswered)',
+    );
   }
 
   private outcomeOf(result: ResultMessage): BlockSubmitOutcome {
@@ -404,7 +458,8 @@ export class NodeLink extends EventEmitter<UpstreamEvents> implements Upstream {
   private send(submission: Submission): void {
     const socket = this.socket;
     if (socket === undefined) return; // unreachable while logged in
-    const entry: InFlight = { ...submission, timer: undefined, timedOut: false };
+    const height = 'height' in submission ? (submission as QueuedSubmission).height : this.jobHeights.get(submission.jobId);
+    const entry: InFlight = { ...submission, attempts: submission.attempts + 1, height, timer: undefined, timedOut: false, held: undefined };
     entry.timer = setTimeout(() => this.onResultTimeout(entry), this.config.resultTimeoutMs);
     const waiting = this.inFlight.get(submission.jobId);
     if (waiting === undefined) this.inFlight.set(submission.jobId, [entry]);
@@ -416,6 +471,22 @@ export class NodeLink extends EventEmitter<UpstreamEvents> implements Upstream {
 
   private onResultTimeout(entry: InFlight): void {
     entry.timer = undefined;
+    const held = entry.held;
+    if (held !== undefined) {
+      // No second answer came: the held one was this block's, and the node skipped the older block's answer.
+      entry.held = undefined;
+      const waiting = this.inFlight.get(entry.jobId);
+      if (waiting !== undefined) {
+        const older = waiting.indexOf(entry);
+        if (older > 0) {
+          for (const skipped of waiting.splice(0, older)) this.log.warn({ jobId: skipped.jobId, nonce: skipped.nonce }, 'the node never answered this block (it answered a later one for the same job id)');
+        }
+        waiting.shift();
+        this.cleanUp(entry.jobId, waiting);
+      }
+      this.settle(entry, held);
+      return;
+    }
     entry.timedOut = true;
     this.log.error({ jobId: entry.jobId, nonce: entry.nonce, timeoutMs: this.config.resultTimeoutMs }, 'the node did not answer a block in time');
     entry.resolve({ status: 'unanswered', detail: `no result within ${this.config.resultTimeoutMs} ms` });
@@ -432,6 +503,33 @@ export class NodeLink extends EventEmitter<UpstreamEvents> implements Upstream {
       }
     }
     this.inFlight.clear();
+  }
+
+  /** The link dropped: unanswered blocks go back to the front of the queue (bounded attempts), the rest settle. */
+  private requeueInFlight(reason: string): void {
+    const again: QueuedSubmission[] = [];
+    for (const waiting of this.inFlight.values()) {
+      for (const entry of waiting) {
+        clearTimeout(entry.timer);
+        if (entry.timedOut) continue;
+        const { height } = entry;
+        if (height !== undefined && entry.attempts < MAX_SEND_ATTEMPTS && !this.stopped) {
+          again.push({ jobId: entry.jobId, nonce: entry.nonce, output: entry.output, resolve: entry.resolve, attempts: entry.attempts, height });
+          this.log.warn({ jobId: entry.jobId, nonce: entry.nonce, height, attempts: entry.attempts, reason }, 'block unanswered when the link dropped; queued to send again after re-login');
+          continue;
+        }
+        const detail = `link down before the node answered (${reason})`;
+        this.log.error({ jobId: entry.jobId, nonce: entry.nonce, attempts: entry.attempts, detail }, 'block left without an answer from the node');
+        entry.resolve({ status: 'unanswered', detail });
+      }
+    }
+    this.inFlight.clear();
+    if (again.length === 0) return;
+    this.queued = [...again, ...this.queued];
+    while (this.queued.length > this.maxQueuedBlocks) {
+      const oldest = this.queued.shift();
+      if (oldest !== undefined) this.dropQueued(oldest, 'queue full');
+    }
   }
 
   /** After re-login: blocks whose job was at the height of the node's first job may still be valid. */
@@ -469,4 +567,30 @@ export class NodeLink extends EventEmitter<UpstreamEvents> implements Upstream {
       this.log.error({ err: error, event }, `a '${event}' listener threw`);
     }
   }
+}
+
+/**
+ * Why a login result line cannot be trusted, if it cannot: fields the node may send must have their types
+ * (a non-string nonceprefix is not "no prefix"). undefined = well-formed.
+ */
+function loginFieldProblem(line: string): string | undefined {
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return 'not JSON';
+  }
+  if ('nonceprefix' in raw && typeof raw.nonceprefix !== 'string') return `nonceprefix is ${describeType(raw.nonceprefix)}, not a string`;
+  for (const field of ['forkheight', 'forkheight2'] as const) {
+    if (!(field in raw)) continue;
+    const value = raw[field];
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) return `${field} is not a non-negative integer`;
+  }
+  return undefined;
+}
+
+function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return `a ${typeof value}`;
 }

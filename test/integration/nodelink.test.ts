@@ -380,16 +380,19 @@ describe('reconnect and queued blocks', () => {
     assert.ok(h.states.filter((s) => s.state === 'disconnected').length >= 2);
   });
 
-  it('a block sent but not answered before the connection drops resolves unanswered', async () => {
+  it('a block not answered before the connection drops is sent again after re-login; unanswered if never answered', async () => {
     const node = await fakeNode();
     node.firstJob = { id: '3', height: 30 };
     const connected = node.nextConnection();
-    const h = startLink(upstreamConfig(node.port));
+    const h = startLink(upstreamConfig(node.port, { resultTimeoutMs: 300 }));
     const conn = await connected;
     await nextEvent(h.link, 'job');
     const outcome = h.link.submitBlock('3', NONCE, OUTPUT);
     await conn.nextMessage((m) => m.method === 'solution');
+    const reconnected = node.nextConnection();
     node.dropAll();
+    const again = await reconnected;
+    await again.nextMessage((m) => m.method === 'solution'); // same height after re-login: sent again
     const result: BlockSubmitOutcome = await outcome;
     assert.equal(result.status, 'unanswered');
   });
