@@ -3,7 +3,7 @@
 // otherwise hang a synchronous read (a FIFO's open() waits for a writer) and with it every miner.
 // Opening with O_NONBLOCK returns at once even for a FIFO; fstat on the opened descriptor then decides (no race
 // between a check and the read). Regular files ignore O_NONBLOCK. See docs/hostile-peers.md "Files".
-import { closeSync, constants, fstatSync, openSync, readSync, stat, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, stat, statSync, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Logger } from './logger.js';
 
@@ -30,6 +30,14 @@ export interface FileContents {
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
 const READ_CHUNK = 64 * 1024;
 export const MISSING_VERSION = 'missing';
+
+function statVersionSync(path: string): string {
+  try {
+    return fileVersion(statSync(path));
+  } catch {
+    return MISSING_VERSION;
+  }
+}
 
 export function fileVersion(stats: Stats): string {
   return `${stats.ino}:${stats.size}:${stats.mtimeMs}`;
@@ -126,6 +134,11 @@ export interface WatchedFileOptions {
   readonly pollIntervalMs?: number;
   /** Called with every good read; what it throws is logged and the contents count as bad. */
   readonly onContents: (data: Buffer) => void;
+  /**
+   * Called, instead of logging an error, when the file does not exist. For files whose absence means something
+   * (the node's api keys file: no file, no check); without it a missing file is a bad read like any other.
+   */
+  readonly onMissing?: () => void;
 }
 
 /**
@@ -141,6 +154,7 @@ export class WatchedFile {
 
   /** Start-up read, synchronous (nothing is served yet). Returns whether good contents were loaded. */
   loadSync(): boolean {
+    if (this.reportedMissing(statVersionSync(this.options.path))) return false;
     try {
       const contents = readRegularFileSync(this.options.path, this.options.maxBytes);
       this.attemptedVersion = contents.version;
@@ -168,6 +182,7 @@ export class WatchedFile {
         stat(this.options.path, (err, stats) => resolve(err === null ? fileVersion(stats) : MISSING_VERSION));
       });
       if (!force && version === this.attemptedVersion) return;
+      if (this.reportedMissing(version)) return;
       try {
         const contents = await readRegularFile(this.options.path, this.options.maxBytes);
         this.attemptedVersion = contents.version;
@@ -182,9 +197,34 @@ export class WatchedFile {
     }
   }
 
+  /**
+   * Re-reads now, synchronously, if the file's identity changed. Only for callers that must see the file as it is
+   * at this instant and may block briefly (the simulated node re-reads its keys on every login, like the node);
+   * it never blocks on a FIFO (readRegularFileSync).
+   */
+  checkSync(): void {
+    const version = statVersionSync(this.options.path);
+    if (version === this.attemptedVersion || this.reportedMissing(version)) return;
+    try {
+      const contents = readRegularFileSync(this.options.path, this.options.maxBytes);
+      this.attemptedVersion = contents.version;
+      this.deliver(contents.data);
+    } catch (error) {
+      this.attemptedVersion = version;
+      this.logFailure(error);
+    }
+  }
+
   close(): void {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
+  }
+
+  private reportedMissing(version: string): boolean {
+    if (version !== MISSING_VERSION || this.options.onMissing === undefined) return false;
+    this.attemptedVersion = MISSING_VERSION;
+    this.options.onMissing();
+    return true;
   }
 
   private deliver(data: Buffer): boolean {

@@ -19,7 +19,14 @@ export class LineSplitter {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
 
-  constructor(private readonly maxLineBytes: number) {}
+  /**
+   * `keepBlank`: return blank (or whitespace-only) lines as '' instead of skipping them, for a peer that must
+   * treat them as errors (the simulated node drops the connection on one, as the node does).
+   */
+  constructor(
+    private readonly maxLineBytes: number,
+    private readonly keepBlank = false,
+  ) {}
 
   /**
    * Feeds a chunk; returns the complete, non-blank lines (without `\r`/`\n`).
@@ -35,7 +42,7 @@ export class LineSplitter {
       this.pending = [];
       this.pendingBytes = 0;
       const line = bytes.toString('utf8').replace(/\r/g, '').trim();
-      if (line.length > 0) lines.push(line);
+      if (line.length > 0 || this.keepBlank) lines.push(line);
       start = nl + 1;
     }
     const rest = chunk.length - start;

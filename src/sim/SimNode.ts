@@ -5,12 +5,13 @@ import net from 'node:net';
 import tls from 'node:tls';
 import fs from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
-import { StringDecoder } from 'node:string_decoder';
 import { encodeMessage, parseMessage, resultMessage, ProtocolError, type SolutionMessage, type StratumMessage } from '../protocol/messages.js';
+import { LineSplitter, LineTooLongError } from '../protocol/LineSplitter.js';
 import { ResultCode } from '../protocol/resultCodes.js';
 import { difficultyToPacked, meetsTarget } from '../pow/difficulty.js';
 import { forkHeights, variantForHeight, VARIANTS, type ChainName, type PowVariant } from '../pow/variants.js';
 import { silentLogger, type Logger } from '../config/logger.js';
+import { ApiKeys } from '../stratum/ApiKeys.js';
 import { selfSignedPair } from '../transports/certificates.js';
 import { checkSimNodeValues, type ScriptedJob } from './simNodeConfig.js';
 
@@ -148,8 +149,7 @@ interface StoredJob extends SimJob {
 interface Conn {
   readonly id: number;
   readonly socket: net.Socket;
-  readonly decoder: StringDecoder;
-  pending: string;
+  readonly lines: LineSplitter;
   loggedIn: boolean;
   closed: boolean;
   loginTimer: NodeJS.Timeout | undefined;
@@ -176,33 +176,6 @@ function sha256(...parts: Buffer[]): Buffer {
   return h.digest();
 }
 
-/** api keys file semantics (docs/node-protocol.md): one per line, lines < 8 chars ignored, reread when mtime changes. */
-class ApiKeys {
-  private mtimeMs = -1;
-  private keys: Set<string> | null = null;
-
-  constructor(private readonly file: string) {}
-
-  /** true if `key` may log in; no file (or no path) = any key. */
-  allows(key: string): boolean {
-    if (this.file === '') return true;
-    let mtimeMs: number;
-    try {
-      mtimeMs = fs.statSync(this.file).mtimeMs;
-    } catch {
-      this.keys = null;
-      this.mtimeMs = -1;
-      return true;
-    }
-    if (mtimeMs !== this.mtimeMs || this.keys === null) {
-      const lines = fs.readFileSync(this.file, 'utf8').split('\n').map((l) => l.trim());
-      this.keys = new Set(lines.filter((l) => l.length >= 8));
-      this.mtimeMs = mtimeMs;
-    }
-    return this.keys.has(key);
-  }
-}
-
 async function defaultPowCheck(): Promise<PowCheck> {
   // Loaded only when no check is injected, so SimNode runs without the addon when tests inject one.
   const { native } = await import('../pow/native.js');
@@ -217,7 +190,8 @@ export class SimNode extends EventEmitter<SimNodeEvents> {
   private readonly jobs = new Map<string, StoredJob>();
   private readonly blocks: SimBlock[] = [];
   private readonly counters: Counters = { logins: 0, loginFailures: 0, jobsCreated: 0, jobsSent: 0, solutionsByCode: {}, rejectReasons: {}, drops: {} };
-  private readonly apiKeys: ApiKeys;
+  /** Undefined without a keys file: any key logs in. */
+  private readonly apiKeys: ApiKeys | undefined;
   private readonly script: ScriptedJob[];
   private readonly difficulty: number;
   private readonly log: Logger;
@@ -239,7 +213,9 @@ export class SimNode extends EventEmitter<SimNodeEvents> {
     logger: Logger,
   ) {
     super();
-    this.apiKeys = new ApiKeys(opts.apiKeysFile);
+    // The production keys reader with the node's rules: re-read at every login, a missing file means no check.
+    this.apiKeys =
+      opts.apiKeysFile === '' ? undefined : new ApiKeys({ file: opts.apiKeysFile, logger, missingFileAllowsAll: true, pollIntervalMs: 60_000 });
     this.script = [...script];
     this.difficulty = difficultyToPacked(opts.difficulty);
     this.log = logger;
@@ -375,6 +351,7 @@ export class SimNode extends EventEmitter<SimNodeEvents> {
     clearTimeout(this.blockTimer);
     clearTimeout(this.txTimer);
     clearInterval(this.txSimTimer);
+    this.apiKeys?.close();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const conn of [...this.conns.values()]) this.drop(conn, 'shutdown');
     for (const socket of this.closing) socket.destroy();
@@ -428,7 +405,7 @@ export class SimNode extends EventEmitter<SimNodeEvents> {
   // --- connections ---------------------------------------------------------------------------------
 
   private accept(socket: net.Socket): void {
-    const conn: Conn = { id: this.nextConnId++, socket, decoder: new StringDecoder('utf8'), pending: '', loggedIn: false, closed: false, loginTimer: undefined };
+    const conn: Conn = { id: this.nextConnId++, socket, lines: new LineSplitter(this.opts.maxLineBytes, true), loggedIn: false, closed: false, loginTimer: undefined };
     socket.setNoDelay(true);
     socket.on('error', (err) => this.log.debug({ conn: conn.id, err: err.message }, 'socket error'));
     socket.on('close', () => this.forget(conn));
@@ -490,17 +467,17 @@ export class SimNode extends EventEmitter<SimNodeEvents> {
   }
 
   private onData(conn: Conn, chunk: Buffer): void {
-    conn.pending += conn.decoder.write(chunk);
-    const max = this.opts.maxLineBytes;
-    let nl = conn.pending.indexOf('\n');
-    while (nl !== -1 && !conn.closed) {
-      if (nl > max) return this.drop(conn, 'line-too-long');
-      const line = conn.pending.slice(0, nl);
-      conn.pending = conn.pending.slice(nl + 1);
-      this.onLine(conn, line);
-      nl = conn.pending.indexOf('\n');
+    let lines: string[];
+    try {
+      lines = conn.lines.push(chunk);
+    } catch (err) {
+      if (!(err instanceof LineTooLongError)) throw err;
+      return this.drop(conn, 'line-too-long');
     }
-    if (!conn.closed && conn.pending.length > max) this.drop(conn, 'line-too-long');
+    for (const line of lines) {
+      if (conn.closed) return;
+      this.onLine(conn, line);
+    }
   }
 
   private onLine(conn: Conn, line: string): void {
@@ -525,7 +502,8 @@ export class SimNode extends EventEmitter<SimNodeEvents> {
   }
 
   private onLogin(conn: Conn, id: string, apiKey: string): void {
-    if (!this.apiKeys.allows(apiKey)) {
+    this.apiKeys?.refreshSync();
+    if (this.apiKeys !== undefined && !this.apiKeys.isAllowed(apiKey)) {
       this.counters.loginFailures++;
       this.emit('login', { connectionId: conn.id, ok: false });
       return this.closeAfter(conn, resultMessage(id, ResultCode.LoginFailed), 'login-failed');

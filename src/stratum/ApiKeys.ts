@@ -20,6 +20,11 @@ export interface ApiKeysOptions {
   readonly logger: Logger;
   /** How often the file's identity (inode, size, mtime) is checked. */
   readonly pollIntervalMs?: number;
+  /**
+   * The node's own rule (docs/node-protocol.md "Transport and keys"): a configured file that does not exist means
+   * no check. Off for the gateway, whose missing file fails closed; on for the simulated node.
+   */
+  readonly missingFileAllowsAll?: boolean;
 }
 
 function digest(key: string): Buffer {
@@ -41,6 +46,7 @@ export class ApiKeys implements ApiKeyChecker {
   private readonly log: Logger;
   private digests: Buffer[] = [];
   private readonly watched: WatchedFile | undefined;
+  private fileMissing = false;
 
   constructor(private readonly options: ApiKeysOptions) {
     this.log = options.logger.child({ component: 'api-keys' });
@@ -57,7 +63,9 @@ export class ApiKeys implements ApiKeyChecker {
       logger: this.log,
       label: 'api keys file',
       pollIntervalMs: options.pollIntervalMs ?? 1000,
+      ...(options.missingFileAllowsAll === true ? { onMissing: () => this.markMissing() } : {}),
       onContents: (data) => {
+        this.fileMissing = false;
         this.digests = parseApiKeys(data.toString('utf8')).map(digest);
         this.log.info({ file: options.file, keys: this.digests.length }, 'api keys loaded');
       },
@@ -76,9 +84,14 @@ export class ApiKeys implements ApiKeyChecker {
     return this.watched?.check(true) ?? Promise.resolve();
   }
 
+  /** Re-reads now if the file changed, synchronously (the simulated node does this on every login, as the node). */
+  refreshSync(): void {
+    this.watched?.checkSync();
+  }
+
   /** Constant-time per key: both sides hashed to 32 bytes and compared with timingSafeEqual, no early exit. */
   isAllowed(apiKey: string): boolean {
-    if (this.openAccess) return true;
+    if (this.openAccess || this.fileMissing) return true;
     const candidate = digest(apiKey);
     let found = false;
     for (const known of this.digests) {
@@ -89,5 +102,11 @@ export class ApiKeys implements ApiKeyChecker {
 
   close(): void {
     this.watched?.close();
+  }
+
+  private markMissing(): void {
+    if (!this.fileMissing) this.log.warn({ file: this.options.file }, 'api keys file missing: any key is allowed (the node rule)');
+    this.fileMissing = true;
+    this.digests = [];
   }
 }

@@ -78,3 +78,25 @@ test('no file configured: open access, with a loud warning', () => {
   assert.ok(warning?.msg.includes('ANY MINER CAN LOG IN'));
   keys.close();
 });
+
+test("the node's rule (missingFileAllowsAll): a missing file allows any key, a present one is checked; refreshSync sees changes at once", (t) => {
+  const file = tempFile(t);
+  const keys = new ApiKeys({ file, logger: silentLogger(), missingFileAllowsAll: true, pollIntervalMs: 60_000 });
+  t.after(() => keys.close());
+  assert.equal(keys.isAllowed('anything-at-all'), true, 'no file, no check');
+  writeFileSync(file, 'only-this-key\n');
+  keys.refreshSync();
+  assert.equal(keys.isAllowed('only-this-key'), true);
+  assert.equal(keys.isAllowed('anything-at-all'), false);
+  unlinkSync(file);
+  keys.refreshSync();
+  assert.equal(keys.isAllowed('anything-at-all'), true);
+});
+
+test('without missingFileAllowsAll a missing file fails closed', (t) => {
+  const file = tempFile(t);
+  const keys = new ApiKeys({ file, logger: silentLogger(), pollIntervalMs: 60_000 });
+  t.after(() => keys.close());
+  keys.refreshSync();
+  assert.equal(keys.isAllowed('anything-at-all'), false);
+});
