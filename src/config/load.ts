@@ -43,8 +43,12 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export function loadConfig(options: LoadOptions = {}): GatewayConfig {
-  const config = convict<GatewayConfig>(configSchema, { args: options.args ?? [], env: options.env ?? process.env });
+/**
+ * Any convict schema, loaded the one way: defaults < file < overrides < environment < args, strict (unknown keys
+ * are an error). Failures are ConfigError. Used for the gateway's config and the simulated node's.
+ */
+export function loadValidated<T>(schema: convict.Schema<T>, options: LoadOptions = {}): T {
+  const config = convict<T>(schema, { args: options.args ?? [], env: options.env ?? process.env });
   try {
     if (options.file) config.loadFile(options.file);
     if (options.overrides) config.load(options.overrides);
@@ -52,7 +56,11 @@ export function loadConfig(options: LoadOptions = {}): GatewayConfig {
   } catch (err) {
     throw new ConfigError(err instanceof Error ? err.message : String(err));
   }
-  const cfg = config.getProperties();
+  return config.getProperties();
+}
+
+export function loadConfig(options: LoadOptions = {}): GatewayConfig {
+  const cfg = loadValidated(configSchema, options);
   checkRules(cfg);
   return cfg;
 }

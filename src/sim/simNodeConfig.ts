@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import convict from 'convict';
 import { CHAIN_NAMES, type ChainName } from '../pow/variants.js';
 import { isValidPacked } from '../pow/difficulty.js';
+import { loadValidated } from '../config/load.js';
 import type { LogLevel } from '../config/schema.js';
 
 export class SimNodeConfigError extends Error {
@@ -134,14 +135,12 @@ export function loadScriptFile(file: string): ScriptedJob[] {
 
 /** defaults < JSON file < `--flag value` args. */
 export function loadSimNodeConfig(options: { file?: string; args?: string[] } = {}): SimNodeFileConfig {
-  const config = convict<SimNodeFileConfig>(simNodeSchema, { args: options.args ?? [], env: {} });
+  let cfg: SimNodeFileConfig;
   try {
-    if (options.file) config.loadFile(options.file);
-    config.validate({ allowed: 'strict' });
+    cfg = loadValidated(simNodeSchema, { file: options.file, args: options.args ?? [], env: {} });
   } catch (err) {
     throw new SimNodeConfigError(err instanceof Error ? err.message : String(err));
   }
-  const cfg = config.getProperties();
   checkSimNodeValues(cfg);
   return cfg;
 }
