@@ -39,6 +39,63 @@ export interface StratumConfig {
   maxPendingSolutions: number;
   maxSendQueueBytes: number;
   jobHistory: number;
+  // --- port profiles, vardiff, abuse control, HTTP long-poll (docs/gateway.md "Ports and profiles") ---
+  /** More listeners, each its own profile; the flat keys above are the default profile. */
+  listeners: ListenerEntryInput[];
+  /** Vardiff of the default profile. */
+  vardiff: VardiffConfig;
+  bans: BansConfig;
+  /** HTTP long-poll listeners: longest wait of one poll, and how long a session lives without a request. */
+  httpPollWaitMs: number;
+  httpSessionTimeoutMs: number;
+}
+
+export type ListenerTransport = 'tcp' | 'tls' | 'ws' | 'http';
+
+export interface VardiffConfig {
+  enabled: boolean;
+  /** Aimed-at seconds between two accepted shares of one session. */
+  targetSeconds: number;
+  /** A session's difficulty is reconsidered at most once per this many seconds. */
+  retargetSeconds: number;
+  minDifficulty: number;
+  maxDifficulty: number;
+  /** Largest factor one retarget may change the difficulty by (up or down). */
+  maxStep: number;
+  /** No change while the observed seconds per share are within this percentage of the target. */
+  variancePercent: number;
+}
+
+/** One entry of stratum.listeners as written (checked by listenersFormat; defaults filled in by src/stratum/portProfiles.ts). */
+export interface ListenerEntryInput {
+  /** Profile name in logs and events (default `transport:port`). */
+  readonly name?: string;
+  readonly transport: ListenerTransport;
+  /** Default stratum.host. */
+  readonly host?: string;
+  readonly port: number;
+  /** Default stratum.noncePrefixDigits. */
+  readonly noncePrefixDigits?: number;
+  /** Default stratum.shareDifficulty. */
+  readonly shareDifficulty?: number;
+  /** Default: stratum.vardiff's values, except `enabled` (default false). */
+  readonly vardiff?: Partial<VardiffConfig>;
+  /** TLS only; default stratum.tlsCertFile / tlsKeyFile. */
+  readonly tlsCertFile?: string;
+  readonly tlsKeyFile?: string;
+}
+
+export interface BansConfig {
+  enabled: boolean;
+  /** Judged shares of one session before its invalid ratio is looked at (and the window restarts after each look). */
+  checkThreshold: number;
+  /** Invalid shares above this percentage of a window ban the peer's IP (IPv6: its /64). */
+  invalidPercent: number;
+  banSeconds: number;
+  /** Solutions one session may send per second (burst of the same size); more are refused and count as invalid. 0 = no cap. */
+  maxSolutionsPerSecond: number;
+  /** Most IPs banned at once (oldest expiry dropped first). */
+  maxEntries: number;
 }
 
 export interface GatewayConfig {
@@ -50,6 +107,42 @@ export interface GatewayConfig {
   ledger: { url: string };
   http: { host: string; port: number };
   shutdownTimeoutMs: number;
+}
+
+// --- port profiles: formats (docs/gateway.md "Ports and profiles") ---
+function positiveNumber(value: unknown): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new Error('must be a positive number');
+}
+
+const LISTENER_KEYS = new Set(['name', 'transport', 'host', 'port', 'noncePrefixDigits', 'shareDifficulty', 'vardiff', 'tlsCertFile', 'tlsKeyFile']);
+const VARDIFF_KEYS = new Set(['enabled', 'targetSeconds', 'retargetSeconds', 'minDifficulty', 'maxDifficulty', 'maxStep', 'variancePercent']);
+
+/** Checks shape and ranges of stratum.listeners; defaults are filled in later (src/stratum/portProfiles.ts). */
+function listenersFormat(value: unknown): void {
+  if (!Array.isArray(value)) throw new Error('must be an array of listeners');
+  if (value.length > 16) throw new Error('at most 16 listeners');
+  value.forEach((entry: unknown, i) => {
+    const where = `listeners[${i}]`;
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new Error(`${where} must be an object`);
+    const e = entry as Record<string, unknown>;
+    for (const key of Object.keys(e)) if (!LISTENER_KEYS.has(key)) throw new Error(`${where}: unknown key ${key}`);
+    if (!['tcp', 'tls', 'ws', 'http'].includes(e.transport as string)) throw new Error(`${where}.transport must be tcp, tls, ws or http`);
+    if (!Number.isInteger(e.port) || (e.port as number) < 1 || (e.port as number) > 65535) throw new Error(`${where}.port must be 1–65535`);
+    for (const key of ['name', 'host', 'tlsCertFile', 'tlsKeyFile']) {
+      if (e[key] !== undefined && typeof e[key] !== 'string') throw new Error(`${where}.${key} must be a string`);
+    }
+    if (e.noncePrefixDigits !== undefined && (!Number.isInteger(e.noncePrefixDigits) || (e.noncePrefixDigits as number) < 0 || (e.noncePrefixDigits as number) > 6)) {
+      throw new Error(`${where}.noncePrefixDigits must be 0–6`);
+    }
+    if (e.shareDifficulty !== undefined) positiveNumber(e.shareDifficulty);
+    if (e.vardiff !== undefined) {
+      if (typeof e.vardiff !== 'object' || e.vardiff === null) throw new Error(`${where}.vardiff must be an object`);
+      for (const [key, v] of Object.entries(e.vardiff)) {
+        if (!VARDIFF_KEYS.has(key)) throw new Error(`${where}.vardiff: unknown key ${key}`);
+        if (key === 'enabled' ? typeof v !== 'boolean' : typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`${where}.vardiff.${key} is out of range`);
+      }
+    }
+  });
 }
 
 export const configSchema: convict.Schema<GatewayConfig> = {
@@ -122,6 +215,31 @@ export const configSchema: convict.Schema<GatewayConfig> = {
     maxPendingSolutions: { doc: 'Solutions of one connection awaiting verification at once; more are refused (-32004) and count against malformedBudget.', format: 'nat', default: 64 },
     maxSendQueueBytes: { doc: 'Bytes queued to a slow reader before it is dropped.', format: 'nat', default: 262144 },
     jobHistory: { doc: 'Jobs of the current tip kept to judge late solutions (the node keeps 64).', format: 'nat', default: 64 },
+    // --- port profiles, vardiff, abuse control, HTTP long-poll (docs/gateway.md "Ports and profiles") ---
+    listeners: {
+      doc: 'More miner listeners, each its own profile: [{transport: tcp|tls|ws|http, port, host?, name?, noncePrefixDigits?, shareDifficulty?, vardiff?: {...}, tlsCertFile?, tlsKeyFile?}]. The flat keys (port, tlsPort, wsPort, noncePrefixDigits, shareDifficulty, vardiff) are the default profile.',
+      format: listenersFormat,
+      default: [],
+    },
+    vardiff: {
+      enabled: { doc: 'Vardiff on the default profile.', format: Boolean, default: false },
+      targetSeconds: { doc: 'Aimed-at seconds between accepted shares of one session.', format: positiveNumber, default: 15 },
+      retargetSeconds: { doc: 'At most one difficulty change per session per this many seconds.', format: positiveNumber, default: 90 },
+      minDifficulty: { doc: 'Vardiff never goes easier than this.', format: positiveNumber, default: 1 },
+      maxDifficulty: { doc: 'Vardiff never goes harder than this (nor than the block target).', format: positiveNumber, default: 2 ** 40 },
+      maxStep: { doc: 'Largest factor of one retarget, up or down (≥ 1.1).', format: positiveNumber, default: 4 },
+      variancePercent: { doc: 'No change while seconds per share are within this percentage of the target (0–90).', format: 'nat', default: 30 },
+    },
+    bans: {
+      enabled: { doc: 'Ban peers whose shares are mostly invalid.', format: Boolean, default: true },
+      checkThreshold: { doc: 'Judged shares of a session per look at its invalid ratio (stale/expired shares never count).', format: 'nat', default: 50 },
+      invalidPercent: { doc: 'Invalid shares above this percentage of a window ban the IP (IPv6: its /64).', format: 'nat', default: 50 },
+      banSeconds: { doc: 'How long a banned IP is refused.', format: 'nat', default: 600 },
+      maxSolutionsPerSecond: { doc: 'Solutions one session may send per second; more are refused (-32004) and count as invalid. 0 = no cap.', format: 'nat', default: 100 },
+      maxEntries: { doc: 'Most IPs banned at once (the soonest to expire is dropped first).', format: 'nat', default: 100000 },
+    },
+    httpPollWaitMs: { doc: 'HTTP long-poll listeners: longest a GET waits for a job or cancel (1 s – 60 s).', format: 'nat', default: 30000 },
+    httpSessionTimeoutMs: { doc: 'HTTP long-poll listeners: a session with no request for this long is closed (idle-timeout).', format: 'nat', default: 90000 },
   },
   ledger: {
     url: { doc: 'Ledger location: sqlite:PATH or postgres://… (used once the ledger lands).', format: String, default: 'sqlite:./data/equigate.sqlite', env: 'EQUIGATE_LEDGER_URL', arg: 'ledger-url' },
