@@ -52,7 +52,7 @@ export class StratumClient {
   static async connect(port: number, options: ClientOptions = {}): Promise<StratumClient> {
     const timeoutMs = options.timeoutMs ?? 10_000;
     const socket = options.tls === true
-      ? tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false, localAddress: options.localAddress })
+      ? tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false })
       : net.connect({ host: '127.0.0.1', port, localAddress: options.localAddress });
     const client = new StratumClient(socket, timeoutMs);
     try {
