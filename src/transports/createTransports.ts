@@ -8,6 +8,7 @@ import { TlsTransport } from './TlsTransport.js';
 import type { ConnectionAcceptor, TransportKind } from './types.js';
 import type { AdmissionCheck } from './ListenerBase.js';
 import { WsTransport } from './WsTransport.js';
+import { HttpPollTransport } from './HttpPollTransport.js';
 
 export interface StratumTransports {
   readonly transports: readonly Transport[];
@@ -49,9 +50,6 @@ export interface StratumListeners {
   readonly limiter: ConnectionLimiter;
 }
 
-/** Builds HTTP long-poll listeners; given by the composition root (it needs the session layer's line protocol only). */
-export type HttpListenerFactory = (config: StratumConfig & { host: string; port: number }, deps: TransportDeps) => Transport;
-
 /**
  * Every listener of every profile, sharing one ConnectionLimiter and one admission check.
  * Throws TransportError('TLS_CERT_LOAD') for a TLS listener whose certificate cannot be loaded.
@@ -60,7 +58,7 @@ export function createStratumListeners(
   config: StratumConfig,
   specs: readonly StratumListenerSpec[],
   logger: Logger,
-  options: { admission?: AdmissionCheck; http?: HttpListenerFactory } = {},
+  options: { admission?: AdmissionCheck } = {},
 ): StratumListeners {
   const limiter = new ConnectionLimiter(config, logger.child({ component: 'connection-limiter' }));
   const listeners: Array<{ spec: StratumListenerSpec; transport: Transport }> = [];
@@ -76,8 +74,7 @@ export function createStratumListeners(
       tls.push(listener);
       transport = listener;
     } else {
-      if (options.http === undefined) throw new Error('no HTTP long-poll listener factory given');
-      transport = options.http({ ...base, port: spec.port }, deps);
+      transport = new HttpPollTransport({ ...base, port: spec.port }, deps);
     }
     listeners.push({ spec, transport });
   }
