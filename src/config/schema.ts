@@ -131,10 +131,12 @@ function listenersFormat(value: unknown): void {
     for (const key of ['name', 'host', 'tlsCertFile', 'tlsKeyFile']) {
       if (e[key] !== undefined && typeof e[key] !== 'string') throw new Error(`${where}.${key} must be a string`);
     }
-    if (e.noncePrefixDigits !== undefined && (!Number.isInteger(e.noncePrefixDigits) || (e.noncePrefixDigits as number) < 0 || (e.noncePrefixDigits as number) > 6)) {
-      throw new Error(`${where}.noncePrefixDigits must be 0–6`);
+    if (e.noncePrefixDigits !== undefined && ![0, 2, 4, 6].includes(e.noncePrefixDigits as number)) {
+      throw new Error(`${where}.noncePrefixDigits must be 0, 2, 4 or 6`);
     }
-    if (e.shareDifficulty !== undefined) positiveNumber(e.shareDifficulty);
+    if (e.shareDifficulty !== undefined && !(typeof e.shareDifficulty === 'number' && Number.isFinite(e.shareDifficulty) && e.shareDifficulty >= 1)) {
+      throw new Error(`${where}.shareDifficulty must be a finite number >= 1`);
+    }
     if (e.vardiff !== undefined) {
       if (typeof e.vardiff !== 'object' || e.vardiff === null) throw new Error(`${where}.vardiff must be an object`);
       for (const [key, v] of Object.entries(e.vardiff)) {

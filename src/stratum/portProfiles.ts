@@ -70,6 +70,9 @@ export function resolvePortProfiles(stratum: ProfileConfig): PortProfileSpec[] {
     if (ports.has(`${host}:${entry.port}`)) throw new PortProfileError(`port ${entry.port} used twice`);
     ports.add(`${host}:${entry.port}`);
     const vardiff = { ...stratum.vardiff, enabled: false, ...entry.vardiff };
+    const tlsCertFile = entry.tlsCertFile ?? stratum.tlsCertFile;
+    const tlsKeyFile = entry.tlsKeyFile ?? stratum.tlsKeyFile;
+    if (entry.transport === 'tls' && (tlsCertFile === '' || tlsKeyFile === '')) throw new PortProfileError(`listener ${name}: TLS needs tlsCertFile and tlsKeyFile`);
     profiles.push({
       name,
       noncePrefixDigits: entry.noncePrefixDigits ?? stratum.noncePrefixDigits,
@@ -80,8 +83,8 @@ export function resolvePortProfiles(stratum: ProfileConfig): PortProfileSpec[] {
           transport: entry.transport,
           host,
           port: entry.port,
-          tlsCertFile: entry.tlsCertFile ?? stratum.tlsCertFile,
-          tlsKeyFile: entry.tlsKeyFile ?? stratum.tlsKeyFile,
+          tlsCertFile,
+          tlsKeyFile,
         },
       ],
     });
