@@ -209,6 +209,7 @@ test('a difficulty change re-sends the job under a new id; a share for the previ
 
   // Never harder than the block target: a job whose block target is easier than the session's difficulty.
   r.upstream.job(11, difficultyToPacked(2));
+  assert.equal(connection.byMethod('cancel').at(-1)?.id, newJob.id, 'the new tip cancels the re-issue the miner works on');
   assert.equal(jobs().at(-1)!.difficulty, difficultyToPacked(2));
   assert.equal(packedToDifficulty(session.sharePacked), 4);
 });
