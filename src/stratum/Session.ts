@@ -10,7 +10,7 @@ import { handleSolution } from './handlers/solution.js';
 import type { CloseReason, LineConnection, LineHandler } from '../transports/types.js';
 import type { GatewayJob } from '../jobs/JobBook.js';
 import type { NoncePrefixLease } from './NoncePrefixAllocator.js';
-import { jobLine, type EncodedJob } from './jobLines.js';
+import { jobTail, type EncodedJob } from './jobLines.js';
 import type { SessionProfile } from './SessionProfile.js';
 import type { VardiffWindow } from './Vardiff.js';
 
@@ -45,6 +45,10 @@ export class Session implements LineHandler {
   /** Vardiff sessions only: accepted shares since the window began. */
   vardiffWindow: VardiffWindow | undefined;
   // Abuse control (src/stratum/AbuseGuard.ts): solution-rate bucket and the current invalid-share window.
+  /** The end of this session's job lines, and what it was built from (sendJob). */
+  private tail = '';
+  private tailPacked = -1;
+  private tailPrefix = '';
   /** Highest job seq sent to this session (a vardiff re-issue must be above it). */
   lastSentSeq = 0;
   rateTokens = Number.POSITIVE_INFINITY; // a full bucket: clamped to the cap on first use
@@ -182,7 +186,15 @@ export class Session implements LineHandler {
   /** spec: design.md §3 — job with the session's share difficulty and its prefix (NiceHash style, every job). */
   sendJob(encoded: EncodedJob): void {
     if (encoded.job.seq > this.lastSentSeq) this.lastSentSeq = encoded.job.seq;
-    this.send(jobLine(encoded, this.shareTargetFor(encoded.job), this.noncePrefix));
+    const packed = this.shareTargetFor(encoded.job);
+    const prefix = this.noncePrefix;
+    // The tail is reused while difficulty and prefix stay (the prefix can change in place on a node re-login).
+    if (packed !== this.tailPacked || prefix !== this.tailPrefix) {
+      this.tail = jobTail(packed, prefix);
+      this.tailPacked = packed;
+      this.tailPrefix = prefix;
+    }
+    this.send(encoded.head + this.tail);
   }
 
   /** Moves to logged-in with the given prefix lease; the handler then tells the hub. */
