@@ -1,6 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { banKey, MemoryBanList } from '../../src/bans/BanList.js';
+import { silentLogger } from '../../src/config/logger.js';
+import { EventBus } from '../../src/events/EventBus.js';
+import { JobBook } from '../../src/jobs/JobBook.js';
+import { VerifierPool } from '../../src/pow/VerifierPool.js';
+import { encodeMessage } from '../../src/protocol/messages.js';
+import { ResultCode } from '../../src/protocol/resultCodes.js';
+import { MinerHub } from '../../src/stratum/MinerHub.js';
+import { FakeUpstream, RecordingConnection, waitFor } from '../support/gatewayDoubles.js';
 
 test('banKey: IPv4 as is (also v4-mapped), IPv6 by its /64', () => {
   assert.equal(banKey('203.0.113.7'), '203.0.113.7');
@@ -31,4 +39,45 @@ test('MemoryBanList: bans expire by themselves, can be lifted, are listed, and s
   now += 600_000;
   assert.equal(bans.isBanned('192.0.2.9'), false, 'expired');
   assert.deepEqual(bans.list(), []);
+});
+
+test('solution rate cap: beyond maxSolutionsPerSecond a solution is refused unjudged; the bucket refills with time', async (t) => {
+  const clock = { now: 5_000_000 };
+  const upstream = new FakeUpstream();
+  const logger = silentLogger();
+  const jobs = new JobBook({ chain: 'devnet', minerJobLatencyMs: 0, jobHistory: 64, upstream, logger, now: () => clock.now });
+  const verifier = new VerifierPool({ concurrency: 1 });
+  const hub = new MinerHub({
+    stratum: {
+      noncePrefixDigits: 4, shareDifficulty: 1, loginTimeoutMs: 60_000, malformedBudget: 10, maxPendingSolutions: 1000,
+      bans: { enabled: false, checkThreshold: 50, invalidPercent: 50, banSeconds: 600, maxSolutionsPerSecond: 20, maxEntries: 10 },
+    },
+    instanceId: '', chain: 'devnet', jobs, upstream, verifier,
+    apiKeys: { openAccess: true, isAllowed: () => true }, bus: new EventBus(), logger, now: () => clock.now,
+  });
+  t.after(async () => {
+    hub.close();
+    jobs.close();
+    await verifier.close();
+  });
+  const connection = new RecordingConnection(1);
+  connection.handler = hub.accept(connection);
+  connection.receive(encodeMessage({ method: 'login', id: 'login', api_key: 'flooder' }));
+  upstream.job(3, 0);
+  const jobId = String(connection.byMethod('job')[0]?.id);
+  // Wrong output size: judged at once (-32005) without the verifier.
+  const flood = (n: number) => {
+    for (let i = 0; i < n; i++) connection.receive(JSON.stringify({ method: 'solution', id: jobId, nonce: '0000000000000000', output: 'ab' }));
+  };
+  const results = () => connection.byMethod('result').filter((r) => r.id === jobId);
+  flood(30);
+  await waitFor(() => results().length === 30, '30 answers');
+  assert.equal(results().filter((r) => r.code === ResultCode.BadSolutionSize).length, 20, 'a burst of the cap is judged');
+  const refused = results().filter((r) => r.code === ResultCode.InvalidSolution);
+  assert.deepEqual(refused.map((r) => r.description), new Array(10).fill('Too many solutions'), 'the rest refused unjudged');
+  clock.now += 500;
+  flood(15);
+  await waitFor(() => results().length === 45, '45 answers');
+  assert.equal(results().slice(30).filter((r) => r.code === ResultCode.BadSolutionSize).length, 10, 'half a second refills half the bucket');
+  assert.equal(connection.closed, false, 'bans off: refused, never banned');
 });
