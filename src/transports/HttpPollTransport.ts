@@ -221,7 +221,9 @@ export class HttpPollTransport implements Transport {
   private onRequest(request: IncomingMessage, response: ServerResponse): void {
     response.on('error', () => undefined);
     const url = new URL(request.url ?? '/', 'http://stratum');
-    const token = url.searchParams.get('session');
+    // The token may also come as a header, for clients behind proxies that log URLs.
+    const header = request.headers['x-equigate-session'];
+    const token = url.searchParams.get('session') ?? (typeof header === 'string' ? header : null);
     const since = parseSeq(url.searchParams.get('since'));
     if (request.method === 'GET') {
       request.resume();

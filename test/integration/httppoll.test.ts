@@ -53,7 +53,7 @@ async function start(t: { after: (fn: () => Promise<void>) => void }, options: {
     const response = await fetch(`http://127.0.0.1:${port}/?${query}`, { method, body, signal: AbortSignal.timeout(10_000) });
     return { status: response.status, ...((await response.json()) as { session?: string; first?: number; next?: number; lines?: string[]; closed?: string }) };
   };
-  return { ...r, transport, call };
+  return { ...r, transport, call, port };
 }
 
 test('lines in, lines out; the cursor acknowledges; a closed session answers once with its reason, then 404', async (t) => {
@@ -65,6 +65,8 @@ test('lines in, lines out; the cursor acknowledges; a closed session answers onc
   // Not acknowledged yet: a poll from 0 gets both again; from 2 it waits (bounded) and answers empty.
   assert.deepEqual((await s.call('GET', `session=${token}&since=0`)).lines, ['echo:a', 'echo:b']);
   assert.deepEqual((await s.call('GET', `session=${token}&since=2&wait=200`)).lines, []);
+  const viaHeader = await fetch(`http://127.0.0.1:${s.port}/?since=2&wait=200`, { headers: { 'x-equigate-session': token } });
+  assert.deepEqual(((await viaHeader.json()) as { lines: string[] }).lines, [], 'the token as a header');
   const closing = await s.call('POST', `session=${token}&since=2`, 'close-me\n');
   assert.equal(closing.closed, 'login-failed');
   await waitFor(() => s.seen[0]?.closes.length === 1, 'onClose');
