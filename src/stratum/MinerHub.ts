@@ -2,7 +2,7 @@
 // contexts each handler gets (docs/architecture.md "Stratum"). Transports hand it every accepted connection.
 import type { Logger } from '../config/logger.js';
 import type { BansConfig, StratumConfig } from '../config/schema.js';
-import { banKey, MemoryBanList, type BanList } from '../bans/BanList.js';
+import { banKey, MemoryBanList, type Ban, type BanList } from '../bans/BanList.js';
 import type { EventBus } from '../events/EventBus.js';
 import type { JobBook } from '../jobs/JobBook.js';
 import { difficultyToPacked } from '../pow/difficulty.js';
@@ -178,6 +178,14 @@ export class MinerHub {
 
   /** For the transports' admission hook: refuse banned peers before they become connections. */
   readonly admits = (ip: string): boolean => !this.bans.isBanned(ip);
+
+  /** The operator's ban (admin API): refuses the IP (IPv6: its /64) from now on and closes its live sessions. */
+  banPeer(ip: string, reason: string, seconds: number): Ban {
+    const ban = this.bans.ban(ip, reason, seconds);
+    this.logger.warn({ ip, key: ban.key, reason, until: new Date(ban.until).toISOString() }, 'peer banned by the operator');
+    this.closePeer(ip);
+    return ban;
+  }
 
   /** Retargets vardiff sessions that are due (the hub's timer calls it every second). */
   vardiffSweep(): void {

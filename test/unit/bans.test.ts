@@ -80,4 +80,10 @@ test('solution rate cap: beyond maxSolutionsPerSecond a solution is refused unju
   await waitFor(() => results().length === 45, '45 answers');
   assert.equal(results().slice(30).filter((r) => r.code === ResultCode.BadSolutionSize).length, 10, 'half a second refills half the bucket');
   assert.equal(connection.closed, false, 'bans off: refused, never banned');
+  // The operator's ban closes live sessions of the peer and refuses it at acceptance.
+  hub.banPeer('127.0.0.1', 'operator', 60);
+  assert.equal(connection.closeReason, 'banned');
+  assert.equal(hub.admits('127.0.0.1'), false);
+  assert.equal(hub.bans.unban('127.0.0.1'), true);
+  assert.equal(hub.admits('127.0.0.1'), true);
 });
