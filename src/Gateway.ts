@@ -7,7 +7,9 @@ import { JobBook } from './jobs/JobBook.js';
 import { ApiKeys } from './stratum/ApiKeys.js';
 import { MinerHub } from './stratum/MinerHub.js';
 import { VerifierPool } from './pow/VerifierPool.js';
-import { createStratumTransports, type StratumTransports } from './transports/createTransports.js';
+import { createStratumListeners, type StratumListenerSpec, type StratumListeners } from './transports/createTransports.js';
+import { resolvePortProfiles } from './stratum/portProfiles.js';
+import type { Transport } from './transports/ListenerBase.js';
 import type { TransportKind } from './transports/types.js';
 import { checkDescriptorBudget, readOpenFileLimit } from './transports/descriptorBudget.js';
 import { NodeLink } from './upstream/NodeLink.js';
@@ -23,7 +25,16 @@ export interface GatewayDeps {
   readonly openFileLimit?: number;
 }
 
+/** Ports of the default profile by transport (a configured 0 is off). */
 export type BoundPorts = Partial<Record<TransportKind, number>>;
+
+/** Every listener actually bound, with its port profile. */
+export interface BoundListener {
+  readonly profile: string;
+  readonly transport: TransportKind;
+  readonly host: string;
+  readonly port: number;
+}
 
 export class Gateway {
   private stopping: Promise<void> | undefined;
@@ -36,9 +47,11 @@ export class Gateway {
     readonly hub: MinerHub,
     private readonly verifier: VerifierPool,
     private readonly apiKeys: ApiKeys,
-    private readonly stratum: StratumTransports,
-    /** Ports actually bound (a configured 0 is "off", so tests bind ephemeral ports via their own config). */
+    private readonly stratum: StratumListeners,
+    /** Ports of the default profile actually bound (a configured 0 is "off"). */
     readonly ports: BoundPorts,
+    /** Every listener of every profile. */
+    readonly listeners: readonly BoundListener[],
     private readonly log: Logger,
   ) {}
 
@@ -60,7 +73,9 @@ export class Gateway {
       bus,
     });
     const apiKeys = new ApiKeys({ file: config.stratum.apiKeysFile, logger: log });
+    const profiles = resolvePortProfiles(config.stratum);
     const hub = new MinerHub({
+      profiles,
       stratum: config.stratum,
       instanceId: config.instanceId,
       chain: config.chain,
@@ -71,12 +86,29 @@ export class Gateway {
       bus,
       logger: log,
     });
-    const stratum = createStratumTransports(config.stratum, hub.accept, log);
-    const ports: BoundPorts = {};
+    const specs: StratumListenerSpec[] = profiles.flatMap((profile) =>
+      profile.listeners.map((l) => ({ kind: l.transport, host: l.host, port: l.port, tlsCertFile: l.tlsCertFile, tlsKeyFile: l.tlsKeyFile, profile: profile.name, acceptor: hub.acceptorFor(profile.name) })),
+    );
+    let stratum: StratumListeners;
     try {
-      for (const transport of stratum.transports) ports[transport.kind] = await transport.listen();
+      stratum = createStratumListeners(config.stratum, specs, log, { admission: hub.admits });
     } catch (err) {
-      await Promise.allSettled(stratum.transports.map((t) => t.close()));
+      hub.close();
+      jobs.close();
+      apiKeys.close();
+      await verifier.close();
+      throw err;
+    }
+    const ports: BoundPorts = {};
+    const listeners: BoundListener[] = [];
+    try {
+      for (const { spec, transport } of stratum.listeners) {
+        const port = await transport.listen();
+        if (spec.profile === 'default') ports[transport.kind] = port;
+        listeners.push({ profile: spec.profile, transport: transport.kind, host: spec.host, port });
+      }
+    } catch (err) {
+      await Promise.allSettled(transportsOf(stratum).map((t) => t.close()));
       hub.close();
       jobs.close();
       apiKeys.close();
@@ -84,14 +116,14 @@ export class Gateway {
       throw err;
     }
     upstream.start();
-    log.info({ chain: config.chain, ports, upstream: `${config.upstream.host}:${config.upstream.port}` }, 'gateway started');
-    return new Gateway(config, bus, upstream, jobs, hub, verifier, apiKeys, stratum, ports, log);
+    log.info({ chain: config.chain, listeners, upstream: `${config.upstream.host}:${config.upstream.port}` }, 'gateway started');
+    return new Gateway(config, bus, upstream, jobs, hub, verifier, apiKeys, stratum, ports, listeners, log);
   }
 
   /** SIGHUP: re-reads the TLS certificate and key (api keys reload on their own when the file changes). */
   reload(): void {
     // Never rejects: a failed reload keeps the current certificate and logs why.
-    void this.stratum.tls?.reloadCertificates();
+    for (const tls of this.stratum.tls) void tls.reloadCertificates();
   }
 
   /**
@@ -105,7 +137,7 @@ export class Gateway {
 
   private async shutdown(): Promise<void> {
     this.log.info('gateway stopping');
-    await Promise.allSettled(this.stratum.transports.map((t) => t.close()));
+    await Promise.allSettled(transportsOf(this.stratum).map((t) => t.close()));
     this.hub.close();
     await this.verifier.close();
     this.jobs.close();
@@ -113,4 +145,8 @@ export class Gateway {
     this.apiKeys.close();
     this.log.info('gateway stopped');
   }
+}
+
+function transportsOf(stratum: StratumListeners): Transport[] {
+  return stratum.listeners.map((l) => l.transport);
 }

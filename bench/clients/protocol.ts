@@ -26,8 +26,14 @@ export interface SharesStart {
   readonly solverThreads: number;
 }
 
+/** The raw-socket floor (bench/clients/floor.ts): listen, then write one job to every socket when told. */
+export type FloorCommand =
+  | { readonly type: 'floor-listen' }
+  | { readonly type: 'floor-job' };
+
 export type ParentToChild =
   | SessionsStart
+  | FloorCommand
   | SharesStart
   /** Shares: start sending now, for this long. */
   | { readonly type: 'go'; readonly windowMs: number }
@@ -66,7 +72,10 @@ export type ChildToParent =
   | JobReceipt
   | { readonly type: 'solved'; readonly solutions: number; readonly ms: number }
   | SharesReport
-  | { readonly type: 'error'; readonly message: string };
+  | { readonly type: 'error'; readonly message: string }
+  | { readonly type: 'floor-listening'; readonly port: number }
+  /** The floor wrote one job to all its sockets: wallClockMs before the first write and after the last. */
+  | { readonly type: 'floor-sent'; readonly id: string; readonly sockets: number; readonly sentAt: number; readonly writtenAt: number };
 
 /** Child side: typed send to the parent; exits when the parent goes away or says so. */
 export function childChannel(onMessage: (message: ParentToChild) => void): (message: ChildToParent) => void {

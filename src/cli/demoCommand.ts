@@ -90,9 +90,9 @@ export async function run(args: string[]): Promise<number> {
     if (block.status === 'submitted') tally.blocksSubmitted += 1;
     if (block.status === 'accepted') {
       tally.blocksAccepted += 1;
-      say(`block found: height ${block.height} by ${block.worker}, accepted by the node, hash ${block.blockHash ?? '?'}`);
+      say(`block found: height ${block.height} by ${block.miner}, accepted by the node, hash ${block.blockHash ?? '?'}`);
     } else if (block.status !== 'submitted') {
-      say(`block at height ${block.height} by ${block.worker}: ${block.status}`);
+      say(`block at height ${block.height} by ${block.miner}: ${block.status}`);
     }
   });
 

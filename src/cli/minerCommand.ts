@@ -12,6 +12,8 @@ const USAGE = `usage: equigate miner --url URL --key KEY [options]
   --key KEY            api key sent in login
   --miners N           connections in this process (default 1)
   --rate R             most solutions submitted per second per connection (default: no cap)
+  --ignore-nonceprefix pick random 64-bit nonces, ignoring nonceprefix (like miners without prefix support)
+  --nonces-per-second N  most nonces tried per second per connection: a simulated hashrate (default: no cap)
   --chain NAME         devnet (solved for real, default) | beam-mainnet | beam-testnet | beam-masternet | hds
   --replay FILE        known solutions (JSON array of {input,nonce,output} or a vectors file) for jobs whose input matches
   --workers N          solver threads shared by all connections (default 1)
@@ -42,6 +44,8 @@ export async function run(args: string[]): Promise<number> {
         key: { type: 'string' },
         miners: { type: 'string' },
         rate: { type: 'string' },
+        'ignore-nonceprefix': { type: 'boolean' },
+        'nonces-per-second': { type: 'string' },
         chain: { type: 'string' },
         replay: { type: 'string' },
         workers: { type: 'string' },
@@ -69,6 +73,8 @@ export async function run(args: string[]): Promise<number> {
       key: values.key,
       miners: num(values.miners, 'miners', 1),
       rate: num(values.rate, 'rate', 0),
+      ignoreNoncePrefix: values['ignore-nonceprefix'] ?? false,
+      noncesPerSecond: num(values['nonces-per-second'], 'nonces-per-second', 0),
       chain,
       workers: Math.max(1, num(values.workers, 'workers', 1)),
       tlsVerify: values['tls-verify'] ?? false,

@@ -40,6 +40,63 @@ export interface StratumConfig {
   maxPendingSolutions: number;
   maxSendQueueBytes: number;
   jobHistory: number;
+  // --- port profiles, vardiff, abuse control, HTTP long-poll (docs/gateway.md "Ports and profiles") ---
+  /** More listeners, each its own profile; the flat keys above are the default profile. */
+  listeners: ListenerEntryInput[];
+  /** Vardiff of the default profile. */
+  vardiff: VardiffConfig;
+  bans: BansConfig;
+  /** HTTP long-poll listeners: longest wait of one poll, and how long a session lives without a request. */
+  httpPollWaitMs: number;
+  httpSessionTimeoutMs: number;
+}
+
+export type ListenerTransport = 'tcp' | 'tls' | 'ws' | 'http';
+
+export interface VardiffConfig {
+  enabled: boolean;
+  /** Aimed-at seconds between two accepted shares of one session. */
+  targetSeconds: number;
+  /** A session's difficulty is reconsidered at most once per this many seconds. */
+  retargetSeconds: number;
+  minDifficulty: number;
+  maxDifficulty: number;
+  /** Largest factor one retarget may change the difficulty by (up or down). */
+  maxStep: number;
+  /** No change while the observed seconds per share are within this percentage of the target. */
+  variancePercent: number;
+}
+
+/** One entry of stratum.listeners as written (checked by listenersFormat; defaults filled in by src/stratum/portProfiles.ts). */
+export interface ListenerEntryInput {
+  /** Profile name in logs and events (default `transport:port`). */
+  readonly name?: string;
+  readonly transport: ListenerTransport;
+  /** Default stratum.host. */
+  readonly host?: string;
+  readonly port: number;
+  /** Default stratum.noncePrefixDigits. */
+  readonly noncePrefixDigits?: number;
+  /** Default stratum.shareDifficulty. */
+  readonly shareDifficulty?: number;
+  /** Default: stratum.vardiff's values, except `enabled` (default false). */
+  readonly vardiff?: Partial<VardiffConfig>;
+  /** TLS only; default stratum.tlsCertFile / tlsKeyFile. */
+  readonly tlsCertFile?: string;
+  readonly tlsKeyFile?: string;
+}
+
+export interface BansConfig {
+  enabled: boolean;
+  /** Judged shares of one session before its invalid ratio is looked at (and the window restarts after each look). */
+  checkThreshold: number;
+  /** Invalid shares above this percentage of a window ban the peer's IP (IPv6: its /64). */
+  invalidPercent: number;
+  banSeconds: number;
+  /** Solutions one session may send per second (burst of the same size); more are refused and count as invalid. 0 = no cap. */
+  maxSolutionsPerSecond: number;
+  /** Most IPs banned at once (oldest expiry dropped first). */
+  maxEntries: number;
 }
 
 export interface GatewayConfig {
@@ -51,6 +108,44 @@ export interface GatewayConfig {
   ledger: { url: string };
   http: { host: string; port: number };
   shutdownTimeoutMs: number;
+}
+
+// --- port profiles: formats (docs/gateway.md "Ports and profiles") ---
+function positiveNumber(value: unknown): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new Error('must be a positive number');
+}
+
+const LISTENER_KEYS = new Set(['name', 'transport', 'host', 'port', 'noncePrefixDigits', 'shareDifficulty', 'vardiff', 'tlsCertFile', 'tlsKeyFile']);
+const VARDIFF_KEYS = new Set(['enabled', 'targetSeconds', 'retargetSeconds', 'minDifficulty', 'maxDifficulty', 'maxStep', 'variancePercent']);
+
+/** Checks shape and ranges of stratum.listeners; defaults are filled in later (src/stratum/portProfiles.ts). */
+function listenersFormat(value: unknown): void {
+  if (!Array.isArray(value)) throw new Error('must be an array of listeners');
+  if (value.length > 16) throw new Error('at most 16 listeners');
+  value.forEach((entry: unknown, i) => {
+    const where = `listeners[${i}]`;
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new Error(`${where} must be an object`);
+    const e = entry as Record<string, unknown>;
+    for (const key of Object.keys(e)) if (!LISTENER_KEYS.has(key)) throw new Error(`${where}: unknown key ${key}`);
+    if (!['tcp', 'tls', 'ws', 'http'].includes(e.transport as string)) throw new Error(`${where}.transport must be tcp, tls, ws or http`);
+    if (!Number.isInteger(e.port) || (e.port as number) < 1 || (e.port as number) > 65535) throw new Error(`${where}.port must be 1–65535`);
+    for (const key of ['name', 'host', 'tlsCertFile', 'tlsKeyFile']) {
+      if (e[key] !== undefined && typeof e[key] !== 'string') throw new Error(`${where}.${key} must be a string`);
+    }
+    if (e.noncePrefixDigits !== undefined && ![0, 2, 4, 6].includes(e.noncePrefixDigits as number)) {
+      throw new Error(`${where}.noncePrefixDigits must be 0, 2, 4 or 6`);
+    }
+    if (e.shareDifficulty !== undefined && !(typeof e.shareDifficulty === 'number' && Number.isFinite(e.shareDifficulty) && e.shareDifficulty >= 1)) {
+      throw new Error(`${where}.shareDifficulty must be a finite number >= 1`);
+    }
+    if (e.vardiff !== undefined) {
+      if (typeof e.vardiff !== 'object' || e.vardiff === null) throw new Error(`${where}.vardiff must be an object`);
+      for (const [key, v] of Object.entries(e.vardiff)) {
+        if (!VARDIFF_KEYS.has(key)) throw new Error(`${where}.vardiff: unknown key ${key}`);
+        if (key === 'enabled' ? typeof v !== 'boolean' : typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`${where}.vardiff.${key} is out of range`);
+      }
+    }
+  });
 }
 
 export const configSchema: convict.Schema<GatewayConfig> = {
@@ -111,9 +206,9 @@ export const configSchema: convict.Schema<GatewayConfig> = {
       env: 'EQUIGATE_STRATUM_API_KEYS_FILE',
       arg: 'stratum-api-keys-file',
     },
-    noncePrefixDigits: { doc: 'Per-session hex digits of the nonce prefix (0–6, even).', format: intIn({ min: 0, max: 6 }), default: 4, env: 'EQUIGATE_STRATUM_NONCE_PREFIX_DIGITS' },
+    noncePrefixDigits: { doc: 'Default profile: per-session hex digits of the nonce prefix (2, 4, 6); 0 = every session shares the gateway prefix (any number of sessions; for miners that ignore nonceprefix).', format: intIn({ min: 0, max: 6 }), default: 4, env: 'EQUIGATE_STRATUM_NONCE_PREFIX_DIGITS' },
     minerJobLatencyMs: { doc: 'At most one tx-pool job refresh per this many ms; new tips go out at once (0 = off: every refresh at once).', format: intIn({ min: 1, max: 60_000, offAllowed: true }), default: 1000, env: 'EQUIGATE_STRATUM_MINER_JOB_LATENCY_MS' },
-    shareDifficulty: { doc: 'Share difficulty (float, e.g. 1 or 256); rounded down to a packed difficulty.', format: Number, default: 1, env: 'EQUIGATE_STRATUM_SHARE_DIFFICULTY', arg: 'share-difficulty' },
+    shareDifficulty: { doc: 'Default profile: share difficulty (float ≥ 1, e.g. 1 or 256; vardiff starts here); rounded down to a packed difficulty.', format: Number, default: 1, env: 'EQUIGATE_STRATUM_SHARE_DIFFICULTY', arg: 'share-difficulty' },
     maxLineBytes: { doc: 'Longest line or WebSocket frame accepted from a miner, in bytes (UTF-8, without the newline); longer closes the connection.', format: intIn({ min: 512, max: 1024 * 1024 }), default: 4096 },
     loginTimeoutMs: { doc: 'Close a connection that has not logged in after this long.', format: intIn({ min: 1000, max: 3_600_000 }), default: 15000 },
     idleTimeoutMs: { doc: 'Close a connection silent for this long (0 = off).', format: intIn({ min: 1000, max: 86_400_000, offAllowed: true }), default: 600000 },
@@ -123,6 +218,31 @@ export const configSchema: convict.Schema<GatewayConfig> = {
     maxPendingSolutions: { doc: 'Solutions of one connection awaiting verification at once; more are refused (-32004) and count against malformedBudget.', format: intIn({ min: 1, max: 65_536 }), default: 64 },
     maxSendQueueBytes: { doc: 'Bytes queued to a slow reader before it is dropped.', format: intIn({ min: 4096, max: 256 * 1024 * 1024 }), default: 262144 },
     jobHistory: { doc: 'Jobs of the current tip kept to judge late solutions (the node keeps 64).', format: intIn({ min: 1, max: 4096 }), default: 64 },
+    // --- port profiles, vardiff, abuse control, HTTP long-poll (docs/gateway.md "Ports and profiles") ---
+    listeners: {
+      doc: 'More miner listeners, each its own profile: [{transport: tcp|tls|ws|http, port, host?, name?, noncePrefixDigits?, shareDifficulty?, vardiff?: {...}, tlsCertFile?, tlsKeyFile?}]. The flat keys (port, tlsPort, wsPort, noncePrefixDigits, shareDifficulty, vardiff) are the default profile.',
+      format: listenersFormat,
+      default: [],
+    },
+    vardiff: {
+      enabled: { doc: 'Vardiff on the default profile.', format: Boolean, default: false },
+      targetSeconds: { doc: 'Aimed-at seconds between accepted shares of one session.', format: positiveNumber, default: 15 },
+      retargetSeconds: { doc: 'At most one difficulty change per session per this many seconds.', format: positiveNumber, default: 90 },
+      minDifficulty: { doc: 'Vardiff never goes easier than this.', format: positiveNumber, default: 1 },
+      maxDifficulty: { doc: 'Vardiff never goes harder than this (nor than the block target).', format: positiveNumber, default: 2 ** 40 },
+      maxStep: { doc: 'Largest factor of one retarget, up or down (≥ 1.1).', format: positiveNumber, default: 4 },
+      variancePercent: { doc: 'No change while seconds per share are within this percentage of the target (0–90).', format: intIn({ min: 0, max: 90 }), default: 30 },
+    },
+    bans: {
+      enabled: { doc: 'Ban peers whose shares are mostly invalid.', format: Boolean, default: true },
+      checkThreshold: { doc: 'Judged shares of a session per look at its invalid ratio (stale/expired shares never count).', format: intIn({ min: 1, max: 1_000_000 }), default: 50 },
+      invalidPercent: { doc: 'Invalid shares above this percentage of a window ban the IP (IPv6: its /64).', format: intIn({ min: 1, max: 100 }), default: 50 },
+      banSeconds: { doc: 'How long a banned IP is refused.', format: intIn({ min: 1, max: 31_536_000 }), default: 600 },
+      maxSolutionsPerSecond: { doc: 'Solutions one session may send per second; more are refused (-32004) and count as invalid. 0 = no cap.', format: intIn({ min: 1, max: 1_000_000, offAllowed: true }), default: 100 },
+      maxEntries: { doc: 'Most IPs banned at once (the soonest to expire is dropped first).', format: intIn({ min: 1, max: 10_000_000 }), default: 100000 },
+    },
+    httpPollWaitMs: { doc: 'HTTP long-poll listeners: longest a GET waits for a job or cancel (1 s – 60 s).', format: intIn({ min: 1000, max: 60_000 }), default: 30000 },
+    httpSessionTimeoutMs: { doc: 'HTTP long-poll listeners: a session with no request for this long is closed (idle-timeout).', format: intIn({ min: 1000, max: 3_600_000 }), default: 90000 },
   },
   ledger: {
     url: { doc: 'Ledger location: sqlite:PATH or postgres://… (used once the ledger lands).', format: String, default: 'sqlite:./data/equigate.sqlite', env: 'EQUIGATE_LEDGER_URL', arg: 'ledger-url' },

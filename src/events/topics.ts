@@ -11,12 +11,17 @@ export interface JobEvent {
 }
 export interface ShareEvent {
   readonly sessionId: number;
+  /** Who the share is credited to: `key-` + 12 hex of SHA-256(key) with a keys file, else the key part of api_key. */
+  readonly miner: string;
+  /** The rig's name from `KEY.WORKER` ('' when none). */
   readonly worker: string;
+  /** The port profile the session came in on (docs/gateway.md "Ports and profiles"). */
+  readonly profile: string;
   readonly remote: string;
   readonly jobId: string;
   readonly height: number;
   readonly nonce: string;
-  /** Result code sent to the miner (1 = accepted). */
+  /** Result code sent to the miner (1 = accepted). shareDifficulty is the difficulty of the job it answered. */
   readonly code: number;
   readonly reason: string;
   readonly shareDifficulty: number;
@@ -26,6 +31,8 @@ export interface ShareEvent {
 }
 export interface BlockEvent {
   readonly sessionId: number;
+  /** As in ShareEvent. */
+  readonly miner: string;
   readonly worker: string;
   readonly jobId: string;
   readonly upstreamJobId: string;
@@ -40,8 +47,11 @@ export interface BlockEvent {
 export interface SessionEvent {
   readonly sessionId: number;
   readonly remote: string;
-  readonly transport: 'tcp' | 'tls' | 'ws';
+  readonly transport: 'tcp' | 'tls' | 'ws' | 'http';
+  /** As in ShareEvent, once logged in. */
+  readonly miner?: string;
   readonly worker?: string;
+  readonly profile?: string;
   readonly noncePrefix?: string;
   readonly reason?: string;
   readonly at: number;

@@ -25,6 +25,8 @@ export interface GatewayJob {
   /** true when this job started a new tip (all older jobs died with it). */
   readonly newTip: boolean;
   readonly publishedAt: number;
+  /** Set on a re-issue (vardiff): the job this one repeats under a new id; it lives and dies with it. */
+  readonly aliasOf?: GatewayJob;
 }
 
 /** How a solution's job id reads against the book. spec: docs/node-protocol.md — stale/expired like the node. */
@@ -62,6 +64,8 @@ export interface JobBookOptions {
 
 /** Distinct solutions remembered per job for duplicate detection; beyond it the oldest are forgotten. */
 export const MAX_SOLUTIONS_PER_JOB = 8192;
+/** Vardiff re-issues remembered at once (beyond it the oldest answer `expired`). */
+export const MAX_REISSUES = 65536;
 
 const INPUT_HEX_RE = /^[0-9a-fA-F]{64}$/;
 const JOB_ID_RE = /^[0-9]{1,15}$/;
@@ -84,6 +88,9 @@ export class JobBook {
   private pacingTimer: NodeJS.Timeout | undefined;
   private sink: JobSink | undefined;
   private closed = false;
+  /** Re-issues by seq (vardiff), cleared with the jobs they repeat. */
+  private readonly aliases = new Map<number, GatewayJob>();
+  private readonly newestReissue = new WeakMap<GatewayJob, GatewayJob>();
   /** Solutions seen per job (duplicate detection); freed with the job. */
   private readonly seenSolutions = new WeakMap<GatewayJob, Set<string>>();
   private readonly onUpstreamJob = (job: UpstreamJob): void => this.receive(job);
@@ -122,6 +129,8 @@ export class JobBook {
     const seq = Number(jobId);
     if (seq < 1 || seq > this.lastSeq) return UNKNOWN;
     if (seq < this.tipFirstSeq) return STALE;
+    const alias = this.aliases.get(seq);
+    if (alias?.aliasOf !== undefined) return this.window.get(alias.aliasOf.seq) === alias.aliasOf ? { status: 'alive', job: alias } : EXPIRED;
     const job = this.window.get(seq);
     // Published on this tip but evicted from the window: the node would say "expired" (3).
     return job === undefined ? EXPIRED : { status: 'alive', job };
@@ -150,6 +159,33 @@ export class JobBook {
   /** Undoes recordSolution when a solution could not be judged (verifier unavailable), so a resend is judged. */
   forgetSolution(job: GatewayJob, nonce: string, output: string): void {
     this.seenSolutions.get(job)?.delete(solutionKey(nonce, output));
+  }
+
+  // --- re-issues for vardiff (docs/gateway.md "Vardiff") ---
+  /** The seq the next job or re-issue will get. */
+  get nextSeq(): number {
+    return this.lastSeq + 1;
+  }
+
+  /**
+   * The same work as `job` under a new id, for a session whose difficulty changed (each job id has one difficulty
+   * per session). Re-issues are shared: the newest one of a job is returned when its seq is above `aboveSeq`
+   * (every id the asking session was already sent), else a new one is made. Not published to anyone else; alive
+   * exactly as long as the job it repeats; at most MAX_REISSUES remembered.
+   */
+  reissue(job: GatewayJob, aboveSeq: number): GatewayJob {
+    const original = job.aliasOf ?? job;
+    const newest = this.newestReissue.get(original);
+    if (newest !== undefined && newest.seq > aboveSeq && this.aliases.get(newest.seq) === newest) return newest;
+    const seq = ++this.lastSeq;
+    const alias: GatewayJob = { ...original, id: String(seq), seq, newTip: false, publishedAt: this.now(), aliasOf: original };
+    this.aliases.set(seq, alias);
+    this.newestReissue.set(original, alias);
+    if (this.aliases.size > MAX_REISSUES) {
+      const oldest = this.aliases.keys().next();
+      if (oldest.done !== true) this.aliases.delete(oldest.value);
+    }
+    return alias;
   }
 
   close(): void {
@@ -264,6 +300,7 @@ export class JobBook {
     this.tipFirstSeq = firstLiveSeq;
     const alreadyCancelled = this.suspended;
     this.suspended = false;
+    this.aliases.clear();
     if (this.window.size === 0) return;
     const dead = [...this.window.values()];
     this.window.clear();

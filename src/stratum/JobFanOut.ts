@@ -30,7 +30,10 @@ export class JobFanOut implements JobSink {
     if (reason !== 'new-tip') this.current = undefined;
     if (newestDead === undefined) return;
     const line = cancelLine(newestDead.id);
-    for (const session of this.sessions) session.send(line);
+    for (const session of this.sessions) {
+      // A session whose difficulty changed works on a re-issue (a newer id, docs/gateway.md "Vardiff"): cancel that.
+      session.send(session.lastSentSeq > newestDead.seq ? cancelLine(String(session.lastSentSeq)) : line);
+    }
   }
 
   /** The node sends the current job right after login; so do we. */

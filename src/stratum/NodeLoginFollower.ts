@@ -5,7 +5,7 @@ import type { Logger } from '../config/logger.js';
 import { forkHeights, type ChainName } from '../pow/variants.js';
 import type { Upstream, UpstreamLogin } from '../upstream/types.js';
 import type { LoginReplyExtras } from './handlers/context.js';
-import type { NoncePrefixAllocator } from './NoncePrefixAllocator.js';
+import type { NoncePrefixSpace } from './NoncePrefixSpace.js';
 import type { Session } from './Session.js';
 
 export class NodeLoginFollower {
@@ -14,7 +14,7 @@ export class NodeLoginFollower {
 
   constructor(
     private readonly upstream: Pick<Upstream, 'on' | 'off'>,
-    private readonly prefixes: NoncePrefixAllocator,
+    private readonly prefixes: Pick<NoncePrefixSpace, 'setUpstreamPrefix' | 'describe'>,
     private readonly sessions: ReadonlySet<Session>,
     private readonly chain: ChainName,
     private readonly log: Logger,
@@ -44,7 +44,7 @@ export class NodeLoginFollower {
       return;
     }
     this.log.info(
-      { upstreamPrefix: login.noncePrefix, sessionDigits: this.prefixes.sessionDigits, revoked: revoked.length },
+      { upstreamPrefix: login.noncePrefix, profiles: this.prefixes.describe(), revoked: revoked.length },
       'upstream login: session nonce prefixes re-derived',
     );
     if (revoked.length === 0) return;

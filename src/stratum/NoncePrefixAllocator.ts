@@ -40,10 +40,28 @@ class Lease implements NoncePrefixLease {
 export interface NoncePrefixAllocatorOptions {
   /** config instanceId: 0–4 hex digits, even length. */
   readonly instanceId: string;
-  /** stratum.noncePrefixDigits: 0–6. */
+  /**
+   * stratum.noncePrefixDigits (or a listener's): 1–6 exclusive per-session digits; 0 = shared mode (every session
+   * gets the gateway's shared prefix, any number of sessions; docs/gateway.md "Nonce prefix layout").
+   */
   readonly noncePrefixDigits: number;
   /** The node's prefix, if already known. */
   readonly upstreamPrefix?: string;
+  /**
+   * Which values of the first session digit this allocator owns, when several listeners with their own digits
+   * share one nonce space (docs/gateway.md "Several ports"): the 16 values are split evenly, `index` of `count`.
+   * Default: all 16.
+   */
+  readonly partition?: { readonly index: number; readonly count: number };
+}
+
+/** The first-digit values [from, from + size) that partition `index` of `count` owns (earlier ones get the remainder). */
+export function firstDigitRange(index: number, count: number): { from: number; size: number } {
+  const base = Math.floor(16 / count);
+  const extra = 16 % count;
+  const size = base + (index < extra ? 1 : 0);
+  const from = index * base + Math.min(index, extra);
+  return { from, size };
 }
 
 const HEX_RE = /^[0-9a-fA-F]*$/;
@@ -61,6 +79,9 @@ export class NoncePrefixAllocator {
   private free: number[] = [];
   private freeHead = 0;
   private readonly live = new Map<number, Lease>();
+  /** Shared mode (noncePrefixDigits 0): one lease every session holds; its prefix is the shared part only. */
+  private readonly sharedLease: Lease | undefined;
+  private readonly partition: { readonly from: number; readonly size: number; readonly index: number };
 
   constructor(options: NoncePrefixAllocatorOptions) {
     const instanceId = options.instanceId.toLowerCase();
@@ -71,9 +92,20 @@ export class NoncePrefixAllocator {
     if (!Number.isInteger(digits) || digits < 0 || digits > MAX_SESSION_DIGITS) {
       throw new NoncePrefixError('bad-session-digits', `noncePrefixDigits must be 0–${MAX_SESSION_DIGITS}`);
     }
+    const partition = options.partition ?? { index: 0, count: 1 };
+    if (!Number.isInteger(partition.count) || partition.count < 1 || partition.count > 16 || partition.index < 0 || partition.index >= partition.count) {
+      throw new NoncePrefixError('bad-session-digits', 'at most 16 listeners with their own nonce prefixes share one nonce space');
+    }
+    this.partition = { ...firstDigitRange(partition.index, partition.count), index: partition.index };
     this.instanceId = instanceId;
     this.configuredDigits = digits;
+    this.sharedLease = digits === 0 ? new Lease(-1, '') : undefined;
     this.applyUpstream(options.upstreamPrefix ?? '');
+  }
+
+  /** true when every session shares the gateway's prefix (noncePrefixDigits 0). */
+  get shared(): boolean {
+    return this.sharedLease !== undefined;
   }
 
   get upstreamPrefix(): string {
@@ -94,8 +126,9 @@ export class NoncePrefixAllocator {
     return this.live.size;
   }
 
-  /** Throws NoncePrefixError('exhausted') when every prefix is held by a live session. */
+  /** Throws NoncePrefixError('exhausted') when every prefix is held by a live session (never in shared mode). */
   allocate(): NoncePrefixLease {
+    if (this.sharedLease !== undefined) return this.sharedLease;
     let slot: number;
     if (this.nextFresh < this.slotCount) {
       slot = this.nextFresh++;
@@ -129,6 +162,7 @@ export class NoncePrefixAllocator {
     if (prefix === this.upstream) return [];
     const previousDigits = this.digits;
     this.applyUpstream(prefix);
+    if (this.sharedLease !== undefined) return [];
     if (this.digits === previousDigits) {
       for (const lease of this.live.values()) lease.prefix = this.format(lease.slot);
       return [];
@@ -160,6 +194,13 @@ export class NoncePrefixAllocator {
     // the node's digits back in the node's case when forwarding (src/upstream/noncePrefix.ts).
     this.upstream = prefix;
     this.base = prefix.toLowerCase() + this.instanceId;
+    if (this.sharedLease !== undefined) {
+      // Shared mode: the shared part as it is (an odd node prefix stays odd; only its digits are enforced).
+      this.sharedLease.prefix = this.base;
+      this.digits = 0;
+      this.slotCount = Number.POSITIVE_INFINITY;
+      return;
+    }
     let digits = this.configuredDigits;
     if ((this.base.length + digits) % 2 !== 0) digits += 1;
     if (this.base.length + digits > MAX_TOTAL_PREFIX_DIGITS) {
@@ -167,10 +208,15 @@ export class NoncePrefixAllocator {
       if ((this.base.length + digits) % 2 !== 0) digits -= 1;
     }
     this.digits = digits;
-    this.slotCount = 16 ** digits;
+    // Only the partition's first-digit values: prefixes of different listeners never share a first digit, so
+    // none is a prefix of another whatever their lengths. With no session digit left (12-digit cap) only the
+    // first partition gets the one prefix.
+    this.slotCount = digits === 0 ? (this.partition.index === 0 ? 1 : 0) : this.partition.size * 16 ** (digits - 1);
   }
 
   private format(slot: number): string {
-    return this.digits === 0 ? this.base : this.base + slot.toString(16).padStart(this.digits, '0');
+    if (this.digits === 0) return this.base;
+    const value = this.partition.from * 16 ** (this.digits - 1) + slot;
+    return this.base + value.toString(16).padStart(this.digits, '0');
   }
 }

@@ -10,7 +10,18 @@ import { handleSolution } from './handlers/solution.js';
 import type { CloseReason, LineConnection, LineHandler } from '../transports/types.js';
 import type { GatewayJob } from '../jobs/JobBook.js';
 import type { NoncePrefixLease } from './NoncePrefixAllocator.js';
-import { jobLine, type EncodedJob } from './jobLines.js';
+import { jobTail, type EncodedJob } from './jobLines.js';
+import type { SessionProfile } from './SessionProfile.js';
+import type { VardiffWindow } from './Vardiff.js';
+
+/** Difficulty epochs kept per vardiff session: a share for a job older than the oldest is judged at the oldest. */
+const MAX_DIFFICULTY_EPOCHS = 16;
+
+/** Jobs with seq ≥ firstSeq were sent to this session at `packed` (docs/gateway.md "Vardiff"). */
+interface DifficultyEpoch {
+  readonly firstSeq: number;
+  readonly packed: number;
+}
 
 export type SessionState = 'connected' | 'logged-in' | 'closing';
 
@@ -19,12 +30,31 @@ export type ReplyExtras = Partial<Pick<ResultMessage, 'nonceprefix' | 'forkheigh
 
 export class Session implements LineHandler {
   state: SessionState = 'connected';
-  /** Label for events and logs, set at login (never the api key itself when keys are secret). */
+  /** Who shares are credited to, set at login (never the api key itself when keys are secret). */
+  miner = '';
+  /** The rig's name from `KEY.WORKER` ('' when none). */
   worker = '';
   /** Held from login until the session is gone. */
   lease: NoncePrefixLease | undefined;
-  /** Packed share difficulty asked of this session (before capping by each job's block target). */
+  /** Packed share difficulty asked of this session now (before capping by each job's block target). */
   sharePacked: number;
+  /** Share difficulty now (float; vardiff moves it). */
+  difficulty: number;
+  /** Vardiff sessions only: the difficulty each job id was sent at, newest last. */
+  private epochs: DifficultyEpoch[] | undefined;
+  /** Vardiff sessions only: accepted shares since the window began. */
+  vardiffWindow: VardiffWindow | undefined;
+  // Abuse control (src/stratum/AbuseGuard.ts): solution-rate bucket and the current invalid-share window.
+  /** The end of this session's job lines, and what it was built from (sendJob). */
+  private tail = '';
+  private tailPacked = -1;
+  private tailPrefix = '';
+  /** Highest job seq sent to this session (a vardiff re-issue must be above it). */
+  lastSentSeq = 0;
+  rateTokens = Number.POSITIVE_INFINITY; // a full bucket: clamped to the cap on first use
+  rateRefillAt = 0;
+  judgedInWindow = 0;
+  invalidInWindow = 0;
   readonly openedAt: number;
   private malformedCount = 0;
   /** Solutions of this session in the pipeline; bounded so one connection cannot fill the verifier queue. */
@@ -34,10 +64,13 @@ export class Session implements LineHandler {
   constructor(
     readonly connection: LineConnection,
     private readonly ctx: SessionContext,
-    sharePacked: number,
+    readonly profile: SessionProfile,
   ) {
-    this.sharePacked = sharePacked;
+    this.sharePacked = profile.initialPacked;
+    this.difficulty = profile.initialDifficulty;
     this.openedAt = ctx.now();
+    this.rateRefillAt = this.openedAt;
+    if (profile.vardiff !== undefined) this.vardiffWindow = { difficulty: this.difficulty, windowStartMs: this.openedAt, shares: 0 };
   }
 
   get id(): number {
@@ -48,9 +81,39 @@ export class Session implements LineHandler {
     return this.lease?.prefix ?? '';
   }
 
-  /** Share target for a job: the session's, but never harder than the block's (docs/decisions.md D5). */
+  /** Share target for a job as sent now: the session's, but never harder than the block's (docs/decisions.md D5). */
   shareTargetFor(job: GatewayJob): number {
     return Math.min(this.sharePacked, job.blockTarget);
+  }
+
+  /**
+   * The share target a job was sent to this session with: a solution is judged at the difficulty of the job it
+   * answers, so shares in flight across a vardiff change are neither lost nor over-credited.
+   */
+  sentShareTargetFor(job: GatewayJob): number {
+    const epochs = this.epochs;
+    if (epochs === undefined) return this.shareTargetFor(job);
+    let packed = epochs[0]?.packed ?? this.sharePacked;
+    for (let i = epochs.length - 1; i >= 0; i--) {
+      const epoch = epochs[i] as DifficultyEpoch;
+      if (job.seq >= epoch.firstSeq) {
+        packed = epoch.packed;
+        break;
+      }
+    }
+    return Math.min(packed, job.blockTarget);
+  }
+
+  /**
+   * Vardiff: from job seq `firstSeq` on, this session's jobs carry `packed`. The caller then sends the current job
+   * again under an id ≥ firstSeq, so each job id has one difficulty for this session.
+   */
+  changeDifficulty(difficulty: number, packed: number, firstSeq: number): void {
+    this.epochs ??= [{ firstSeq: 0, packed: this.sharePacked }];
+    this.epochs.push({ firstSeq, packed });
+    if (this.epochs.length > MAX_DIFFICULTY_EPOCHS) this.epochs.shift();
+    this.difficulty = difficulty;
+    this.sharePacked = packed;
   }
 
   onLine(line: string): void {
@@ -75,6 +138,11 @@ export class Session implements LineHandler {
           // the pending bound (it protects the verifier queue) must not answer it in place of -32010.
           if (this.state !== 'logged-in') {
             void handleSolution(this, message, this.ctx.solution);
+            break;
+          }
+          if (!this.ctx.abuse.admitSolution(this)) {
+            // Over stratum.bans.maxSolutionsPerSecond: refused unjudged, and counted as invalid for the ban ratio.
+            this.reply(message.id, ResultCode.InvalidSolution, { description: 'Too many solutions' });
             break;
           }
           if (this.pendingSolutions >= this.ctx.maxPendingSolutions) {
@@ -117,12 +185,22 @@ export class Session implements LineHandler {
 
   /** spec: docs/gateway.md — job with the session's share difficulty and its prefix (NiceHash style, every job). */
   sendJob(encoded: EncodedJob): void {
-    this.send(jobLine(encoded, this.shareTargetFor(encoded.job), this.noncePrefix));
+    if (encoded.job.seq > this.lastSentSeq) this.lastSentSeq = encoded.job.seq;
+    const packed = this.shareTargetFor(encoded.job);
+    const prefix = this.noncePrefix;
+    // The tail is reused while difficulty and prefix stay (the prefix can change in place on a node re-login).
+    if (packed !== this.tailPacked || prefix !== this.tailPrefix) {
+      this.tail = jobTail(packed, prefix);
+      this.tailPacked = packed;
+      this.tailPrefix = prefix;
+    }
+    this.send(encoded.head + this.tail);
   }
 
   /** Moves to logged-in with the given prefix lease; the handler then tells the hub. */
-  markLoggedIn(lease: NoncePrefixLease, worker: string): void {
+  markLoggedIn(lease: NoncePrefixLease, miner: string, worker: string): void {
     this.lease = lease;
+    this.miner = miner;
     this.worker = worker;
     this.state = 'logged-in';
   }

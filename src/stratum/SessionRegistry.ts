@@ -1,7 +1,6 @@
 // Who is connected: sessions waiting for login (oldest first) and logged-in sessions, with the session
 // events on the bus. Releases a session's nonce prefix when it is gone.
 import type { EventBus, SessionEvent } from '../events/EventBus.js';
-import type { NoncePrefixAllocator } from './NoncePrefixAllocator.js';
 import type { Session } from './Session.js';
 
 export class SessionRegistry {
@@ -10,7 +9,6 @@ export class SessionRegistry {
   readonly loggedIn = new Set<Session>();
 
   constructor(
-    private readonly prefixes: Pick<NoncePrefixAllocator, 'release'>,
     private readonly bus: EventBus,
     private readonly now: () => number,
   ) {}
@@ -33,7 +31,7 @@ export class SessionRegistry {
   closed(session: Session, reason: string): void {
     this.awaitingLogin.delete(session);
     this.loggedIn.delete(session);
-    if (session.lease !== undefined) this.prefixes.release(session.lease);
+    if (session.lease !== undefined) session.profile.prefixes.release(session.lease);
     this.announce('session.close', session, reason);
   }
 
@@ -48,7 +46,9 @@ export class SessionRegistry {
       sessionId: session.id,
       remote: session.connection.remote,
       transport: session.connection.transport,
+      miner: session.miner || undefined,
       worker: session.worker || undefined,
+      profile: session.profile.name,
       noncePrefix: session.noncePrefix || undefined,
       at: this.now(),
     };

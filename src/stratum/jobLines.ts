@@ -1,4 +1,4 @@
-// Job and cancel lines, encoded once per job; per session only the difficulty and prefix are appended.
+// Job and cancel lines, encoded once per job; per session only the difficulty and prefix (its tail) are appended.
 // spec: docs/gateway.md — `job {id, input, difficulty, height, nonceprefix}`; same fields as encodeMessage writes.
 import type { GatewayJob } from '../jobs/JobBook.js';
 import { encodeMessage } from '../protocol/messages.js';
@@ -14,13 +14,14 @@ export function encodeJob(job: GatewayJob): EncodedJob {
   return { job, head };
 }
 
-/** The full `\n`-terminated line for one session; an empty prefix is left out (full nonce range). */
-export function jobLine(encoded: EncodedJob, sharePacked: number, noncePrefix: string): string {
-  return noncePrefix === ''
-    ? `${encoded.head}${sharePacked},"jsonrpc":"2.0"}\n`
-    : `${encoded.head}${sharePacked},"nonceprefix":"${noncePrefix}","jsonrpc":"2.0"}\n`;
-}
-
 export function cancelLine(jobId: string): string {
   return encodeMessage({ method: 'cancel', id: jobId });
+}
+
+/**
+ * The per-session end of a job line: `difficulty,"nonceprefix":…}\n`. A session keeps it between jobs (it changes
+ * only with its difficulty or prefix), so a fan-out builds each line as head + tail, with no number formatting.
+ */
+export function jobTail(sharePacked: number, noncePrefix: string): string {
+  return noncePrefix === '' ? `${sharePacked},"jsonrpc":"2.0"}\n` : `${sharePacked},"nonceprefix":"${noncePrefix}","jsonrpc":"2.0"}\n`;
 }

@@ -25,8 +25,13 @@ export type TaggedSocket = Socket & { [CONNECTION]?: ConnectionBase };
 
 let nextConnectionId = 1;
 
+/** Process-unique connection ids for every transport (the HTTP long-poll one has no ConnectionBase). */
+export function allocateConnectionId(): number {
+  return nextConnectionId++;
+}
+
 export abstract class ConnectionBase implements LineConnection {
-  readonly id = nextConnectionId++;
+  readonly id = allocateConnectionId();
   closed = false;
   handler: LineHandler | undefined = undefined;
   private reason: CloseReason | undefined = undefined;

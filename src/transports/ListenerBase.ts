@@ -30,7 +30,14 @@ export interface TransportDeps {
   /** One limiter shared by all listeners, so limits count tcp, tls and ws together. */
   readonly limiter: ConnectionLimiter;
   readonly logger: Logger;
+  /**
+   * Asked for every incoming socket before it takes a limiter slot; false refuses it at once (banned peers,
+   * docs/gateway.md "Abuse control"). A narrow hook so transports never import the session layer.
+   */
+  readonly admission?: AdmissionCheck;
 }
+
+export type AdmissionCheck = (ip: string) => boolean;
 
 /** The composition root's view of a listener. */
 export interface Transport {
@@ -101,7 +108,7 @@ export abstract class ListenerBase implements Transport, ConnectionOwner {
    */
   protected admit(raw: Socket): string | undefined {
     const ip = normalizeIp(raw.remoteAddress);
-    if (this.closing !== undefined || !this.deps.limiter.tryAcquire(ip)) {
+    if (this.closing !== undefined || !this.admitted(ip) || !this.deps.limiter.tryAcquire(ip)) {
       raw.on('error', onSocketError); // a reset racing the destroy must not become an unhandled error
       raw.destroy();
       return undefined;
@@ -112,6 +119,19 @@ export abstract class ListenerBase implements Transport, ConnectionOwner {
     raw.on('timeout', onSocketTimeout);
     raw.setTimeout(this.handshakeTimeoutMs);
     return ip;
+  }
+
+  private admitted(ip: string): boolean {
+    const admission = this.deps.admission;
+    if (admission === undefined) return true;
+    try {
+      if (admission(ip)) return true;
+    } catch (error) {
+      this.logger.error({ err: error, ip }, 'admission check threw; refusing the connection');
+      return false;
+    }
+    this.logger.debug({ ip, reason: 'banned' }, 'connection refused');
+    return false;
   }
 
   private forget(raw: Socket): void {

@@ -1,6 +1,6 @@
 // What a transport hands to the session layer: a connection that carries lines. No PoW, no protocol here.
 
-export type TransportKind = 'tcp' | 'tls' | 'ws';
+export type TransportKind = 'tcp' | 'tls' | 'ws' | 'http';
 
 export type CloseReason =
   | 'peer-closed'
@@ -17,7 +17,9 @@ export type CloseReason =
   /** Login refused: every per-session nonce prefix is leased (stratum.noncePrefixDigits too small for the load). */
   | 'prefixes-exhausted'
   /** The node's new nonce prefix leaves no room for this session's prefix (docs/gateway.md "Nonce prefixes"). */
-  | 'prefix-revoked';
+  | 'prefix-revoked'
+  /** The peer's IP is banned (docs/gateway.md "Abuse control"): closed by the session layer, refused by the listener. */
+  | 'banned';
 
 export interface LineConnection {
   /** Process-unique id, assigned by the transport. */

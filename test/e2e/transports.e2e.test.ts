@@ -53,12 +53,12 @@ describe('transports end to end: tcp, tls and ws miners through one gateway; nod
       upstream: { reconnectMinMs: 50, reconnectMaxMs: 100 },
     });
     const { ports } = stack.gateway;
-    const urls: Record<TransportKind, string> = {
+    const urls: Partial<Record<TransportKind, string>> = {
       tcp: `stratum+tcp://127.0.0.1:${ports.tcp ?? 0}`,
       tls: `stratum+ssl://127.0.0.1:${ports.tls ?? 0}`,
       ws: `ws://127.0.0.1:${ports.ws ?? 0}`,
     };
-    for (const kind of KINDS) groups.set(kind, miners(teardown, { url: urls[kind], key: MINER_KEY, miners: 1, workers: 1, rate: 5, chain: 'devnet' }));
+    for (const kind of KINDS) groups.set(kind, miners(teardown, { url: urls[kind] ?? '', key: MINER_KEY, miners: 1, workers: 1, rate: 5, chain: 'devnet' }));
   });
   after(async () => {
     await teardown.run();

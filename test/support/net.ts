@@ -21,6 +21,8 @@ export interface ClientOptions {
   readonly tls?: boolean;
   /** Bound for connecting and for each wait (default 10 s). */
   readonly timeoutMs?: number;
+  /** Source address, e.g. 127.0.0.2 to look like another peer on loopback. */
+  readonly localAddress?: string;
 }
 
 /**
@@ -51,7 +53,7 @@ export class StratumClient {
     const timeoutMs = options.timeoutMs ?? 10_000;
     const socket = options.tls === true
       ? tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false })
-      : net.connect({ host: '127.0.0.1', port });
+      : net.connect({ host: '127.0.0.1', port, localAddress: options.localAddress });
     const client = new StratumClient(socket, timeoutMs);
     try {
       await within(once(socket, options.tls === true ? 'secureConnect' : 'connect'), `connection to 127.0.0.1:${port}`, timeoutMs);
@@ -64,7 +66,7 @@ export class StratumClient {
 
   /** "127.0.0.1:PORT" as the gateway sees this client (its `remote`). */
   get remote(): string {
-    return `127.0.0.1:${this.socket.localPort ?? 0}`;
+    return `${this.socket.localAddress ?? '127.0.0.1'}:${this.socket.localPort ?? 0}`;
   }
 
   /** Writes raw bytes (garbage, partial lines, …). */

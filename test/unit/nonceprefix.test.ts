@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { NoncePrefixAllocator, NoncePrefixError, type NoncePrefixLease } from '../../src/stratum/NoncePrefixAllocator.js';
+import { firstDigitRange, NoncePrefixAllocator, NoncePrefixError, type NoncePrefixLease } from '../../src/stratum/NoncePrefixAllocator.js';
 import { nonceForNode } from '../../src/upstream/noncePrefix.js';
 
 function allocateMany(allocator: NoncePrefixAllocator, count: number): NoncePrefixLease[] {
@@ -38,13 +38,6 @@ test('the total never exceeds 12 hex digits', () => {
 });
 
 test('exhaustion is refused with a typed error; released prefixes are recycled', () => {
-  const single = new NoncePrefixAllocator({ instanceId: '', noncePrefixDigits: 0 });
-  const only = single.allocate();
-  assert.equal(only.prefix, '');
-  assert.throws(() => single.allocate(), (err: unknown) => err instanceof NoncePrefixError && err.code === 'exhausted');
-  single.release(only);
-  assert.equal(single.allocate().prefix, '');
-
   const small = new NoncePrefixAllocator({ instanceId: '', noncePrefixDigits: 2 });
   const leases = allocateMany(small, 256);
   assert.equal(new Set(leases.map((lease) => lease.prefix)).size, 256);
@@ -95,7 +88,7 @@ test('property: live prefixes stay unique, even, lowercase, ≤ 12 digits and ca
     fc.stringMatching(/^[0-9a-f]{0,6}$/).map((prefix) => ({ kind: 'upstream' as const, prefix })),
   );
   fc.assert(
-    fc.property(fc.constantFrom('', '01', 'beef'), fc.integer({ min: 0, max: 3 }), fc.array(op, { maxLength: 300 }), (instanceId, digits, ops) => {
+    fc.property(fc.constantFrom('', '01', 'beef'), fc.integer({ min: 1, max: 3 }), fc.array(op, { maxLength: 300 }), (instanceId, digits, ops) => {
       const allocator = new NoncePrefixAllocator({ instanceId, noncePrefixDigits: digits });
       let live: NoncePrefixLease[] = [];
       for (const step of ops) {
@@ -132,4 +125,33 @@ test('nonceForNode: the node prefix digits in the node case, anything else uncha
   assert.equal(nonceForNode('AbC', 'ABC0A00000000001'), 'AbC0A00000000001');
   assert.equal(nonceForNode('AbC', 'abd0a00000000001'), 'abd0a00000000001');
   assert.equal(nonceForNode('', 'abc0a00000000001'), 'abc0a00000000001');
+});
+
+test('shared mode (0 digits): any number of sessions share the gateway prefix; it follows the node prefix; never revoked', () => {
+  const shared = new NoncePrefixAllocator({ instanceId: '0b', noncePrefixDigits: 0 });
+  assert.equal(shared.shared, true);
+  const leases = allocateMany(shared, 1000);
+  assert.ok(leases.every((lease) => lease.prefix === '0b'));
+  assert.equal(shared.capacity, Number.POSITIVE_INFINITY);
+  assert.deepEqual(shared.setUpstreamPrefix('abcdef'), []);
+  assert.ok(leases.every((lease) => lease.prefix === 'abcdef0b'), 'the shared part re-derived in place');
+  shared.release(leases[0]!);
+  assert.equal(shared.allocate().prefix, 'abcdef0b');
+});
+
+test('partitions: listeners with their own digits own disjoint first session digits, so no prefix is a prefix of another', () => {
+  assert.deepEqual([0, 1, 2].map((i) => firstDigitRange(i, 3)), [{ from: 0, size: 6 }, { from: 6, size: 5 }, { from: 11, size: 5 }]);
+  const two = new NoncePrefixAllocator({ instanceId: '', noncePrefixDigits: 2, partition: { index: 0, count: 2 } });
+  const four = new NoncePrefixAllocator({ instanceId: '', noncePrefixDigits: 4, partition: { index: 1, count: 2 } });
+  assert.equal(two.capacity, 8 * 16);
+  assert.equal(four.capacity, 8 * 16 ** 3);
+  const a = allocateMany(two, two.capacity).map((l) => l.prefix);
+  const b = allocateMany(four, 2000).map((l) => l.prefix);
+  assert.throws(() => two.allocate(), NoncePrefixError);
+  for (const x of a) for (const y of b) assert.ok(!y.startsWith(x) && !x.startsWith(y), `${x} vs ${y}`);
+  assert.equal(a[0], '00');
+  assert.equal(b[0], '8000');
+  // An odd node prefix grows both fields by a digit; the partition is still the first session digit.
+  four.setUpstreamPrefix('abc');
+  assert.match(b[0] === undefined ? '' : four.allocate().prefix, /^abc[89a-f]/);
 });

@@ -180,19 +180,28 @@ test('login failed: -32003 and the connection is closed', async (t) => {
   assert.equal(h.hub.sessionCount, 0);
 });
 
-test('prefixes exhausted: login refused with -32003; a closed session frees its prefix', async (t) => {
+test('noncePrefixDigits 0: any number of sessions share the (empty) gateway prefix', async (t) => {
   const h = new Harness({ noncePrefixDigits: 0, instanceId: '' });
   t.after(() => h.close());
-  const first = h.loggedIn();
-  assert.equal(first.prefix, '');
-  assert.equal(first.connection.byMethod('result')[0]!.nonceprefix, undefined, 'an empty prefix is left out');
+  const sessions = Array.from({ length: 20 }, () => h.loggedIn());
+  assert.ok(sessions.every((s) => s.prefix === '' && s.connection.closeReason === undefined));
+  assert.equal(sessions[0]!.connection.byMethod('result')[0]!.nonceprefix, undefined, 'an empty prefix is left out');
+  assert.equal(h.hub.loggedInCount, 20);
+});
+
+test('prefixes exhausted: login refused with -32003; a closed session frees its prefix', async (t) => {
+  const h = new Harness({ noncePrefixDigits: 2, instanceId: '' });
+  t.after(() => h.close());
+  const all = Array.from({ length: 256 }, () => h.loggedIn());
+  const first = all[0]!;
+  assert.equal(first.prefix, '00');
   const second = h.connect();
   second.receive(encodeMessage({ method: 'login', id: 'login', api_key: MINER_KEY }));
   assert.deepEqual(results(second).map((r) => [r.code, r.description]), [[-32003, 'No nonce prefix available']]);
   assert.equal(second.closeReason, 'prefixes-exhausted');
   first.connection.close('peer-closed');
-  await waitFor(() => h.hub.loggedInCount === 0, 'the first session to go');
-  h.loggedIn();
+  await waitFor(() => h.hub.loggedInCount === 255, 'the first session to go');
+  assert.equal(h.loggedIn().prefix, '00', 'its prefix is free again');
 });
 
 test('malformed and unknown messages: answered (id echoed when readable) until the budget is spent, then closed', async (t) => {
@@ -268,7 +277,8 @@ test('solution pipeline: every result code, each check winning over the later on
   assert.equal(accepted.nonce, good.nonce);
   assert.ok(accepted.achievedDifficulty > 0);
   assert.equal(accepted.shareDifficulty, 1);
-  assert.equal(accepted.worker.startsWith('key-'), true, 'a secret key is not used as the worker label');
+  assert.equal(accepted.miner.startsWith('key-'), true, 'a secret key is not used as the miner label');
+  assert.equal(accepted.worker, '', 'no worker part');
 });
 
 test('-32009 low difficulty share: valid PoW below the session share target', async (t) => {

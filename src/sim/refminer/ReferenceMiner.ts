@@ -36,6 +36,13 @@ export interface MinerOptions {
   miners?: number;
   /** Most solutions submitted per second per connection (0 / undefined = no cap). */
   rate?: number;
+  /**
+   * Ignore `nonceprefix` and pick every nonce at random over all 64 bits, as miners that do not implement prefixes
+   * do (Beam's own miner_client is one); such miners need a port with noncePrefixDigits 0 (docs/gateway.md).
+   */
+  ignoreNoncePrefix?: boolean;
+  /** Most nonces tried per second per connection, i.e. a simulated hashrate (0 / undefined = as fast as the solver). */
+  noncesPerSecond?: number;
   /** Chain rules deciding the variant of a job by height (default devnet: solved for real). */
   chain?: ChainName;
   replay?: readonly ReplayEntry[];
@@ -100,6 +107,8 @@ interface Settings {
   readonly endpoint: MinerEndpoint;
   readonly key: string;
   readonly rate: number;
+  readonly ignoreNoncePrefix: boolean;
+  readonly noncesPerSecond: number;
   readonly chain: ChainName;
   readonly replay: ReadonlyMap<string, readonly ReplayEntry[]>;
   readonly tlsVerify: boolean;
@@ -135,6 +144,8 @@ class MinerConnection {
   private counter = randomBytes(8).readBigUInt64BE();
   private tokens: number;
   private lastRefill = Date.now();
+  /** When the next nonce may be tried (noncesPerSecond). */
+  private nextNonceAt = 0;
   private backoffMs: number;
   private loginTimer: NodeJS.Timeout | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
@@ -272,8 +283,9 @@ class MinerConnection {
     void this.mine();
   }
 
-  /** Nonce = prefix (as given) + counter digits, 16 hex digits in all. */
+  /** Nonce = prefix (as given) + counter digits, 16 hex digits in all; or 64 random bits when ignoring prefixes. */
   private nextNonce(prefix: string): string {
+    if (this.s.ignoreNoncePrefix) return randomBytes(8).toString('hex');
     const digits = 16 - prefix.length;
     const mod = 1n << BigInt(4 * digits);
     this.counter = (this.counter + 1n) % mod;
@@ -297,6 +309,12 @@ class MinerConnection {
           // Real chains cannot be solved here; wait for the next job.
           this.job = undefined;
           continue;
+        }
+        if (this.s.noncesPerSecond > 0) {
+          const now = Date.now();
+          this.nextNonceAt = Math.max(this.nextNonceAt + 1000 / this.s.noncesPerSecond, now - 1000);
+          if (this.nextNonceAt > now) await this.pause(this.nextNonceAt - now);
+          if (this.job !== job || !this.link || this.stopped) continue;
         }
         const nonce = this.nextNonce(job.prefix);
         let found: FoundSolution[];
@@ -352,6 +370,18 @@ class MinerConnection {
       this.pending.shift();
       this.stats.unanswered++;
     }
+  }
+
+  /** Waits `ms`, woken early by a new job, disconnect or stop. */
+  private async pause(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+    this.wake = undefined;
   }
 
   /** Token bucket: at most `rate` submissions per second (burst of max(1, rate)); no cap when rate is 0. */
@@ -435,6 +465,8 @@ export function startMiners(options: MinerOptions): MinerGroup {
     endpoint,
     key: options.key,
     rate,
+    ignoreNoncePrefix: options.ignoreNoncePrefix ?? false,
+    noncesPerSecond: options.noncesPerSecond ?? 0,
     chain: options.chain ?? 'devnet',
     replay: indexReplay(options.replay ?? []),
     tlsVerify: options.tlsVerify ?? false,

@@ -1,5 +1,6 @@
 // The reference miner's connection: stratum+tcp, stratum+ssl (TLS) or ws(s) — lines in, lines out.
 // Stream transports carry `\n`-terminated lines; WebSocket carries one JSON message per frame (docs/gateway.md).
+import http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
 import WebSocket from 'ws';
@@ -15,7 +16,7 @@ export class MinerLinkError extends Error {
   }
 }
 
-export type MinerScheme = 'stratum+tcp' | 'stratum+ssl' | 'ws' | 'wss';
+export type MinerScheme = 'stratum+tcp' | 'stratum+ssl' | 'ws' | 'wss' | 'http';
 
 export interface MinerEndpoint {
   readonly scheme: MinerScheme;
@@ -24,7 +25,7 @@ export interface MinerEndpoint {
   readonly url: string;
 }
 
-const SCHEMES: readonly MinerScheme[] = ['stratum+tcp', 'stratum+ssl', 'ws', 'wss'];
+const SCHEMES: readonly MinerScheme[] = ['stratum+tcp', 'stratum+ssl', 'ws', 'wss', 'http'];
 
 export function parseMinerUrl(url: string): MinerEndpoint {
   let u: URL;
@@ -60,6 +61,7 @@ export interface LinkOptions {
 
 /** Connects; resolves once the link can carry lines, rejects (typed) on failure or timeout. */
 export function connectLink(endpoint: MinerEndpoint, opts: LinkOptions, handlers: LinkHandlers): Promise<MinerLink> {
+  if (endpoint.scheme === 'http') return connectHttpPoll(endpoint, opts, handlers);
   return endpoint.scheme === 'ws' || endpoint.scheme === 'wss' ? connectWs(endpoint, opts, handlers) : connectStream(endpoint, opts, handlers);
 }
 
@@ -134,4 +136,99 @@ function connectWs(endpoint: MinerEndpoint, opts: LinkOptions, handlers: LinkHan
       if (open) handlers.onClose('connection closed');
     });
   });
+}
+
+// --- HTTP long-poll (docs/transports.md "HTTP long-poll") ---
+
+interface PollAnswer {
+  readonly session?: string;
+  readonly first?: number;
+  readonly next?: number;
+  readonly lines?: unknown;
+  readonly closed?: string;
+}
+
+/**
+ * POSTs each line, and keeps one GET poll open; lines are delivered once each, in sequence order, from whichever
+ * answer carries them first. The first POST creates the session; an unknown session or a `closed` answer ends it.
+ */
+function connectHttpPoll(endpoint: MinerEndpoint, opts: LinkOptions, handlers: LinkHandlers): Promise<MinerLink> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+  let token: string | undefined;
+  let since = 0;
+  let closed = false;
+  let polling = false;
+  /** POSTs are sent one after another, so the first one's token is known before the next leaves. */
+  let chain: Promise<void> = Promise.resolve();
+
+  const end = (detail: string): void => {
+    if (closed) return;
+    closed = true;
+    agent.destroy();
+    handlers.onClose(detail);
+  };
+  const take = (answer: PollAnswer): void => {
+    if (typeof answer.session === 'string') token ??= answer.session;
+    const lines = Array.isArray(answer.lines) ? answer.lines : [];
+    const first = typeof answer.first === 'number' ? answer.first : since + 1;
+    lines.forEach((line, i) => {
+      const seq = first + i;
+      if (seq > since && typeof line === 'string' && !closed) {
+        since = seq;
+        handlers.onLine(line);
+      }
+    });
+    if (typeof answer.closed === 'string') end(`server closed the session: ${answer.closed}`);
+  };
+  const request = (method: 'GET' | 'POST', query: string, body: string | undefined, timeoutMs: number): Promise<PollAnswer> =>
+    new Promise((resolve, reject) => {
+      const req = http.request(
+        { host: endpoint.host, port: endpoint.port, method, path: `/?${query}`, agent, timeout: timeoutMs, headers: body === undefined ? {} : { 'content-type': 'text/plain' } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            if (res.statusCode === 404) return reject(new MinerLinkError('CONNECT_FAILED', 'session unknown to the server'));
+            try {
+              resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as PollAnswer);
+            } catch {
+              reject(new MinerLinkError('CONNECT_FAILED', `unreadable answer (HTTP ${res.statusCode ?? 0})`));
+            }
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('timeout', () => req.destroy(new MinerLinkError('CONNECT_TIMEOUT', `no answer within ${timeoutMs} ms`)));
+      req.on('error', reject);
+      req.end(body);
+    });
+  const poll = async (): Promise<void> => {
+    if (polling) return;
+    polling = true;
+    while (!closed && token !== undefined) {
+      try {
+        take(await request('GET', `session=${encodeURIComponent(token)}&since=${since}`, undefined, 65_000));
+      } catch (err) {
+        end(err instanceof Error ? err.message : String(err));
+      }
+    }
+    polling = false;
+  };
+  const link: MinerLink = {
+    send: (line) => {
+      chain = chain.then(async () => {
+        if (closed) return;
+        const query = token === undefined ? `since=${since}` : `session=${encodeURIComponent(token)}&since=${since}`;
+        try {
+          take(await request('POST', query, line.endsWith('\n') ? line : `${line}\n`, Math.max(opts.connectTimeoutMs, 65_000)));
+          void poll();
+        } catch (err) {
+          end(err instanceof Error ? err.message : String(err));
+        }
+      });
+    },
+    // The server closes the session once it stops polling (httpSessionTimeoutMs).
+    close: () => end('closed by the miner'),
+  };
+  return Promise.resolve(link);
 }

@@ -6,7 +6,6 @@ import type { JobBook } from '../../jobs/JobBook.js';
 import type { SolutionVerifier } from '../../pow/types.js';
 import type { Upstream } from '../../upstream/types.js';
 import type { ApiKeyChecker } from '../ApiKeys.js';
-import type { NoncePrefixAllocator } from '../NoncePrefixAllocator.js';
 import type { Session } from '../Session.js';
 
 export interface LoginReplyExtras {
@@ -17,7 +16,6 @@ export interface LoginReplyExtras {
 /** `login`: check the key, lease a nonce prefix, start the session's job feed. */
 export interface LoginContext {
   readonly apiKeys: ApiKeyChecker;
-  readonly prefixes: Pick<NoncePrefixAllocator, 'allocate' | 'capacity'>;
   readonly logger: Logger;
   /** Fork heights for the login reply, when known (beam-mining-protocol.txt "Result", login). */
   loginReplyExtras(): LoginReplyExtras;
@@ -28,6 +26,8 @@ export interface LoginContext {
 /** `solution`: judge against the job book, verify, forward a block, announce. */
 export interface SolutionContext {
   readonly jobs: Pick<JobBook, 'lookup' | 'recordSolution' | 'forgetSolution'>;
+  /** Every judged solution (vardiff counts accepted shares, abuse control the invalid ones). Never throws. */
+  shareJudged(session: Session, code: number, reason: string): void;
   readonly verifier: SolutionVerifier;
   /** Blocks go to the node in the gateway's own (lowercase) nonce; the upstream restores its prefix's case. */
   readonly upstream: Pick<Upstream, 'submitBlock'>;
@@ -45,6 +45,8 @@ export interface SessionContext {
   readonly malformedBudget: number;
   /** stratum.maxPendingSolutions: one connection's solutions awaiting verification at once. */
   readonly maxPendingSolutions: number;
+  /** Per-session solution-rate cap (stratum.bans.maxSolutionsPerSecond). */
+  readonly abuse: { admitSolution(session: Session): boolean };
   now(): number;
   /** A session is gone (closed by either side): forget it. Called once per session. */
   sessionClosed(session: Session, reason: string): void;

@@ -60,7 +60,9 @@ async function judgeSolution(session: Session, message: SolutionMessage, ctx: So
   if (!nonce.startsWith(session.noncePrefix)) return { code: ResultCode.Rejected, reason: 'prefix-mismatch', job, nonce };
 
   const output = message.output.toLowerCase();
-  if (!ctx.jobs.recordSolution(job, nonce, output)) return { code: ResultCode.DuplicateShare, reason: 'duplicate', job, nonce };
+  // Aliases (a vardiff re-send of the same work under a new id) share their original's duplicate memory.
+  const work = job.aliasOf ?? job;
+  if (!ctx.jobs.recordSolution(work, nonce, output)) return { code: ResultCode.DuplicateShare, reason: 'duplicate', job, nonce };
 
   let verdict: NativeVerdict;
   try {
@@ -72,13 +74,14 @@ async function judgeSolution(session: Session, message: SolutionMessage, ctx: So
     });
   } catch (err) {
     // Not the miner's fault (e.g. verifier queue full): unjudged, so a resend is judged afresh.
-    ctx.jobs.forgetSolution(job, nonce, output);
+    ctx.jobs.forgetSolution(work, nonce, output);
     ctx.logger.warn({ err, sessionId: session.id }, 'solution not verified');
     return { code: ResultCode.InvalidSolution, reason: 'verifier-unavailable', job, nonce };
   }
   if (!verdict.powValid) return { code: ResultCode.InvalidSolution, reason: verdict.reason ?? 'invalid', job, nonce };
 
-  const sharePacked = session.shareTargetFor(job);
+  // Judged at the difficulty this job id was sent to this session with (docs/gateway.md "Vardiff").
+  const sharePacked = session.sentShareTargetFor(job);
   const hash = verdict.hash;
   if (!meetsTarget(hash, sharePacked)) {
     return { code: ResultCode.LowDifficultyShare, reason: 'low-difficulty', job, nonce, sharePacked, hash };
@@ -93,9 +96,12 @@ function finish(session: Session, message: SolutionMessage, ctx: SolutionContext
   try {
     const description = judgement.reason === 'verifier-unavailable' ? 'Solution not verified, resend' : RESULT_DESCRIPTIONS[judgement.code];
     session.reply(message.id, judgement.code, { description });
+    ctx.shareJudged(session, judgement.code, judgement.reason);
     ctx.bus.emit('share', {
       sessionId: session.id,
+      miner: session.miner,
       worker: session.worker,
+      profile: session.profile.name,
       remote: session.connection.remote,
       jobId: message.id,
       height: judgement.job?.height ?? 0,
@@ -121,6 +127,7 @@ function forwardBlock(session: Session, job: GatewayJob, nonce: string, output: 
   }
   const base = {
     sessionId: session.id,
+    miner: session.miner,
     worker: session.worker,
     jobId: job.id,
     upstreamJobId: job.upstreamJobId,

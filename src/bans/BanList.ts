@@ -1,0 +1,107 @@
+// Banned peers (docs/gateway.md "Abuse control"): an IPv4 address, or an IPv6 address's /64 (one subscriber
+// usually holds a whole /64, so banning single v6 addresses would be no ban at all). Entries expire by
+// themselves; the list is bounded (the soonest to expire is dropped first). The transports only ask
+// `isBanned(ip)` at connection acceptance (TransportDeps.admission); the admin API reads and lifts bans
+// through the BanList interface.
+import { isIPv4, isIPv6 } from 'node:net';
+
+export interface Ban {
+  /** The banned key: an IPv4 address or an IPv6 /64 ("2001:db8:1:2::/64"). */
+  readonly key: string;
+  readonly reason: string;
+  readonly bannedAt: number;
+  readonly until: number;
+}
+
+/** What operators (and the admin API) may do. */
+export interface BanList {
+  list(): Ban[];
+  ban(ip: string, reason: string, seconds: number): Ban;
+  /** Lifts the ban covering `ipOrKey`; false when none. */
+  unban(ipOrKey: string): boolean;
+  isBanned(ip: string): boolean;
+}
+
+/** Expands an IPv6 address to its eight 16-bit groups (an embedded dotted IPv4 tail becomes two groups). */
+function ipv6Groups(ip: string): number[] {
+  let address = ip;
+  const zone = address.indexOf('%');
+  if (zone !== -1) address = address.slice(0, zone);
+  const lastColon = address.lastIndexOf(':');
+  const last = address.slice(lastColon + 1);
+  if (isIPv4(last)) {
+    const [a = 0, b = 0, c = 0, d = 0] = last.split('.').map(Number);
+    address = `${address.slice(0, lastColon + 1)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head = '', rest] = address.split('::') as [string, string | undefined];
+  const parse = (part: string): number[] => (part === '' ? [] : part.split(':').map((g) => parseInt(g, 16)));
+  const left = parse(head);
+  if (rest === undefined) return left;
+  const right = parse(rest);
+  return [...left, ...new Array<number>(Math.max(0, 8 - left.length - right.length)).fill(0), ...right];
+}
+
+/** The key a ban is kept under: IPv4 (also as ::ffff:a.b.c.d) as is, IPv6 as its /64. */
+export function banKey(ip: string): string {
+  const mapped = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+  if (isIPv4(mapped)) return mapped;
+  if (isIPv6(ip)) {
+    const groups = ipv6Groups(ip.toLowerCase()).slice(0, 4);
+    return `${groups.map((g) => g.toString(16)).join(':')}::/64`;
+  }
+  return ip;
+}
+
+export class MemoryBanList implements BanList {
+  private readonly bans = new Map<string, Ban>();
+
+  constructor(
+    private readonly maxEntries: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get size(): number {
+    return this.bans.size;
+  }
+
+  isBanned(ip: string): boolean {
+    const key = banKey(ip);
+    const ban = this.bans.get(key);
+    if (ban === undefined) return false;
+    if (ban.until > this.now()) return true;
+    this.bans.delete(key);
+    return false;
+  }
+
+  ban(ip: string, reason: string, seconds: number): Ban {
+    const at = this.now();
+    const key = banKey(ip);
+    const ban: Ban = { key, reason, bannedAt: at, until: at + seconds * 1000 };
+    this.bans.delete(key);
+    if (this.bans.size >= Math.max(1, this.maxEntries)) this.dropSoonest();
+    this.bans.set(key, ban);
+    return ban;
+  }
+
+  unban(ipOrKey: string): boolean {
+    return this.bans.delete(ipOrKey.endsWith('/64') ? ipOrKey : banKey(ipOrKey));
+  }
+
+  list(): Ban[] {
+    this.expire();
+    return [...this.bans.values()];
+  }
+
+  private expire(): void {
+    const now = this.now();
+    for (const [key, ban] of this.bans) if (ban.until <= now) this.bans.delete(key);
+  }
+
+  private dropSoonest(): void {
+    this.expire();
+    if (this.bans.size < this.maxEntries) return;
+    let soonest: Ban | undefined;
+    for (const ban of this.bans.values()) if (soonest === undefined || ban.until < soonest.until) soonest = ban;
+    if (soonest !== undefined) this.bans.delete(soonest.key);
+  }
+}
