@@ -11,6 +11,13 @@ import { createStratumTransports, type StratumTransports } from './transports/cr
 import type { TransportKind } from './transports/types.js';
 import { NodeLink } from './upstream/NodeLink.js';
 import type { Upstream } from './upstream/types.js';
+// ---- operations (docs/operations.md) ----
+import { GatewayMetrics } from './metrics/GatewayMetrics.js';
+import { BanList } from './operations/BanList.js';
+import { hubSessionDirectory } from './operations/hubSessionDirectory.js';
+import { ProvisionalStatistics } from './operations/ProvisionalStatistics.js';
+import { startOperations, type Operations } from './operations/startOperations.js';
+import type { SolutionVerifier } from './pow/types.js';
 
 export interface GatewayDeps {
   readonly logger: Logger;
@@ -31,19 +38,25 @@ export class Gateway {
     readonly upstream: Upstream,
     readonly jobs: JobBook,
     readonly hub: MinerHub,
-    private readonly verifier: VerifierPool,
+    private readonly verifier: SolutionVerifier,
     private readonly apiKeys: ApiKeys,
     private readonly stratum: StratumTransports,
     /** Ports actually bound (a configured 0 is "off", so tests bind ephemeral ports via their own config). */
     readonly ports: BoundPorts,
     private readonly log: Logger,
+    /** HTTP (health, ready, metrics, admin, dashboard) and the event API; their ports are operations.httpPort / eventsPort. */
+    readonly operations: Operations,
+    readonly bans: BanList,
   ) {}
 
   static async start(config: GatewayConfig, deps: GatewayDeps): Promise<Gateway> {
     const log = deps.logger;
     const bus = deps.bus ?? new EventBus({ logger: log });
     const upstream = deps.upstream ?? new NodeLink({ config: config.upstream, logger: log, bus });
-    const verifier = new VerifierPool();
+    // Operations, part 1: made before the data path so verification is timed and bans are checked at accept.
+    const metrics = new GatewayMetrics();
+    const bans = new BanList();
+    const verifier = metrics.timeVerifier(new VerifierPool());
     const jobs = new JobBook({
       chain: config.chain,
       minerJobLatencyMs: config.stratum.minerJobLatencyMs,
@@ -64,10 +77,31 @@ export class Gateway {
       bus,
       logger: log,
     });
-    const stratum = createStratumTransports(config.stratum, hub.accept, log);
+    const stratum = createStratumTransports(config.stratum, hub.accept, log, (ip) => bans.isBanned(ip));
     const ports: BoundPorts = {};
+    let operations: Operations;
     try {
       for (const transport of stratum.transports) ports[transport.kind] = await transport.listen();
+      // Operations, part 2: every operations bus consumer is registered here, before the node link starts.
+      // PROVISIONAL statistics (from bus shares, in memory) until the ledger's statistics function replaces it.
+      const statistics = new ProvisionalStatistics();
+      statistics.attach(bus);
+      operations = await startOperations({
+        config,
+        bus,
+        logger: log,
+        statistics,
+        sessions: hubSessionDirectory(hub, ports),
+        bans,
+        metrics,
+        upstreamUp: () => upstream.isUp,
+        ports,
+        reload: async () => {
+          apiKeys.reload();
+          const tlsCertificate = stratum.tls === undefined ? 'off' : await stratum.tls.reloadCertificates();
+          return { apiKeys: apiKeys.size, tlsCertificate };
+        },
+      });
     } catch (err) {
       await Promise.allSettled(stratum.transports.map((t) => t.close()));
       hub.close();
@@ -77,8 +111,8 @@ export class Gateway {
       throw err;
     }
     upstream.start();
-    log.info({ chain: config.chain, ports, upstream: `${config.upstream.host}:${config.upstream.port}` }, 'gateway started');
-    return new Gateway(config, bus, upstream, jobs, hub, verifier, apiKeys, stratum, ports, log);
+    log.info({ chain: config.chain, ports, http: operations.httpPort, events: operations.eventsPort, upstream: `${config.upstream.host}:${config.upstream.port}` }, 'gateway started');
+    return new Gateway(config, bus, upstream, jobs, hub, verifier, apiKeys, stratum, ports, log, operations, bans);
   }
 
   /** SIGHUP: re-reads the TLS certificate and key (api keys reload on their own when the file changes). */
@@ -98,7 +132,7 @@ export class Gateway {
 
   private async shutdown(): Promise<void> {
     this.log.info('gateway stopping');
-    await Promise.allSettled(this.stratum.transports.map((t) => t.close()));
+    await Promise.allSettled([...this.stratum.transports.map((t) => t.close()), this.operations.close()]);
     this.hub.close();
     await this.verifier.close();
     this.jobs.close();

@@ -50,6 +50,28 @@ export interface GatewayConfig {
   ledger: { url: string };
   http: { host: string; port: number };
   shutdownTimeoutMs: number;
+  // ---- operations (event API, admin) ----
+  events: EventsConfig;
+  admin: AdminConfig;
+}
+
+/** The WebSocket event API (docs/event-api.md). */
+export interface EventsConfig {
+  host: string;
+  wsPort: number;
+  token: string;
+  statisticsIntervalS: number;
+  heartbeatIntervalMs: number;
+  maxClients: number;
+  maxQueueBytes: number;
+  maxFrameBytes: number;
+  batchMs: number;
+  pingIntervalMs: number;
+}
+
+/** The admin JSON-RPC endpoint on http.port (docs/operations.md). */
+export interface AdminConfig {
+  token: string;
 }
 
 export const configSchema: convict.Schema<GatewayConfig> = {
@@ -131,5 +153,21 @@ export const configSchema: convict.Schema<GatewayConfig> = {
     port: { doc: 'HTTP port (0 = off).', format: 'port', default: 8080, env: 'EQUIGATE_HTTP_PORT', arg: 'http-port' },
   },
   shutdownTimeoutMs: { doc: 'Graceful shutdown gives up and exits after this long.', format: 'nat', default: 10000 },
+  // ---- operations (event API, admin): docs/event-api.md, docs/operations.md ----
+  events: {
+    host: { doc: 'Address the event API WebSocket listener binds to.', format: String, default: '127.0.0.1', env: 'EQUIGATE_EVENTS_HOST' },
+    wsPort: { doc: 'Event API WebSocket port (0 = off).', format: 'port', default: 8081, env: 'EQUIGATE_EVENTS_WS_PORT', arg: 'events-ws-port' },
+    token: { doc: 'Access token event API clients must give (?token= or Authorization: Bearer). Empty = open.', format: String, default: '', env: 'EQUIGATE_EVENTS_TOKEN', sensitive: true },
+    statisticsIntervalS: { doc: 'Seconds between `statistics` events (10–86400).', format: 'nat', default: 300, env: 'EQUIGATE_EVENTS_STATISTICS_INTERVAL_S' },
+    heartbeatIntervalMs: { doc: 'Milliseconds between `heartbeat` events (and `miner`/`telemetry` updates), 100–60000.', format: 'nat', default: 1000 },
+    maxClients: { doc: 'Most event API clients at once; more are refused (HTTP 503).', format: 'nat', default: 2000 },
+    maxQueueBytes: { doc: 'Bytes queued to one event API client before it is dropped as a slow consumer.', format: 'nat', default: 4194304 },
+    maxFrameBytes: { doc: 'Largest frame accepted from an event API client; larger closes it (1009).', format: 'nat', default: 16384 },
+    batchMs: { doc: 'Events of this many ms leave in one write per client (1–1000).', format: 'nat', default: 20 },
+    pingIntervalMs: { doc: 'Idle clients are pinged this often; one that has not answered the previous ping is closed.', format: 'nat', default: 30000 },
+  },
+  admin: {
+    token: { doc: 'Bearer token for POST /admin (JSON-RPC 2.0). Empty = admin API off.', format: String, default: '', env: 'EQUIGATE_ADMIN_TOKEN', sensitive: true },
+  },
 };
 

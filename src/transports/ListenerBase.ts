@@ -30,6 +30,8 @@ export interface TransportDeps {
   /** One limiter shared by all listeners, so limits count tcp, tls and ws together. */
   readonly limiter: ConnectionLimiter;
   readonly logger: Logger;
+  /** Operations' ban list (src/operations/BanList.ts): a refused IP is closed at once, like a limit refusal. */
+  readonly isRefused?: (ip: string) => boolean;
 }
 
 /** The composition root's view of a listener. */
@@ -101,7 +103,7 @@ export abstract class ListenerBase implements Transport, ConnectionOwner {
    */
   protected admit(raw: Socket): string | undefined {
     const ip = normalizeIp(raw.remoteAddress);
-    if (this.closing !== undefined || !this.deps.limiter.tryAcquire(ip)) {
+    if (this.closing !== undefined || this.deps.isRefused?.(ip) === true || !this.deps.limiter.tryAcquire(ip)) {
       raw.on('error', onSocketError); // a reset racing the destroy must not become an unhandled error
       raw.destroy();
       return undefined;

@@ -13,7 +13,10 @@ export type CloseReason =
   | 'protocol-violation'
   | 'server-shutdown'
   | 'socket-error'
-  | 'too-many-connections';
+  | 'too-many-connections'
+  // Operations (src/operations/): an operator closed the session, or banned its IP.
+  | 'admin-kick'
+  | 'banned';
 
 export interface LineConnection {
   /** Process-unique id, assigned by the transport. */
