@@ -29,6 +29,7 @@ export function mountDashboard(http: HttpServer, ctx: DashboardContext): void {
   http.route('GET', '/dashboard/app.js', () => ({ status: 200, headers: { 'content-type': 'text/javascript; charset=utf-8' }, body: DASHBOARD_JS }));
   http.route('GET', '/dashboard/uPlot.iife.min.js', () => ({ status: 200, headers: { 'content-type': 'text/javascript; charset=utf-8' }, body: uplotJs }));
   http.route('GET', '/dashboard/uPlot.min.css', () => ({ status: 200, headers: { 'content-type': 'text/css; charset=utf-8' }, body: uplotCss }));
+  http.route('GET', '/favicon.ico', () => ({ status: 204, body: '' }));
   http.route('GET', '/api/statistics', () =>
     jsonReply(200, {
       pool: ctx.statistics.pool(),

@@ -74,7 +74,7 @@ export const DASHBOARD_JS = `'use strict';
 
   function makeChart() {
     var width = Math.max(300, $('chart').clientWidth - 10);
-    chart = new uPlot({ width: width, height: 260, series: [{}, { label: '10 s buckets', stroke: '#90a4ae', width: 1 }, { label: '10 min average', stroke: '#1565c0', width: 2 }], axes: [{}, { size: 60 }] }, [[], [], []], $('chart'));
+    chart = new uPlot({ width: width, height: 260, series: [{}, { label: '10 s buckets', stroke: '#90a4ae', width: 1, spanGaps: true }, { label: '10 min average', stroke: '#1565c0', width: 2, spanGaps: true }], axes: [{}, { size: 60 }] }, [[], [], []], $('chart'));
   }
   function redraw() {
     var xs = Array.from(new Set(buckets.t.concat(live.t))).sort(function (a, b) { return a - b; });
@@ -83,6 +83,7 @@ export const DASHBOARD_JS = `'use strict';
     var data = [xs, xs.map(function (x) { return bi.has(x) ? bi.get(x) : null; }), xs.map(function (x) { return li.has(x) ? li.get(x) : null; })];
     chart.setData(data);
     $('chart').dataset.points = String(xs.length);
+    $('chart').dataset.livePoints = String(live.t.length);
   }
 
   function renderMiners() {

@@ -182,8 +182,8 @@ export class ProvisionalStatistics implements StatisticsSource {
   poolSeries(): HashrateSeries {
     const now = this.now();
     const { t, values } = this.poolRing.series(now);
-    const firstFull = Math.floor(this.startedAt / POOL_BUCKET_MS) * POOL_BUCKET_MS / 1000;
-    // Buckets before start are unknown, not zero; the current bucket is partial, so it is left out.
+    const firstFull = (Math.ceil(this.startedAt / POOL_BUCKET_MS) * POOL_BUCKET_MS) / 1000;
+    // Buckets before (and the one across) the start are unknown, not low; the current one is partial: left out.
     const keep = t.map((time, i) => time >= firstFull && i < t.length - 1);
     return {
       t: t.filter((_, i) => keep[i]),
