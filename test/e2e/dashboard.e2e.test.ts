@@ -11,6 +11,14 @@ import { miners, REPO_ROOT, startGateway, startNode, Teardown, type Stack } from
 import { freePort } from '../support/net.js';
 import { waitFor } from '../support/wait.js';
 
+interface PageGlobal {
+  readonly document: {
+    getElementById(id: string): { dataset: Record<string, string | undefined>; textContent: string | null } | null;
+    querySelectorAll(selector: string): { length: number };
+    querySelector(selector: string): unknown;
+  };
+}
+
 const CHROMIUM = process.env.EQUIGATE_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts');
 
@@ -42,16 +50,18 @@ describe('dashboard in headless chromium', { timeout: 120_000 }, () => {
       if (msg.type() === 'error') errors.push(msg.text());
     });
     await page.goto(`http://127.0.0.1:${stack.gateway.operations.httpPort ?? 0}/`);
-    // Page-side expressions as strings: this project's TypeScript has no DOM types.
-    const wait = (expression: string): Promise<unknown> => page.waitForFunction(expression, undefined, { timeout: 30_000 });
-    await wait(`Number(document.getElementById('chart').dataset.livePoints) >= 3`);
-    await wait(`document.querySelectorAll('#miners tbody tr.miner').length >= 2`);
-    await wait(`document.querySelectorAll('#blocks tbody tr').length >= 1`);
-    await wait(`Number(document.getElementById('accepted').textContent) > 0`);
+    // Functions run in the page (serialised, types erased); this project's TypeScript has no DOM types, so the
+    // few page calls used are typed here. Strings would be eval'd, which the dashboard's CSP forbids.
+    const wait = (predicate: () => boolean): Promise<unknown> => page.waitForFunction(predicate, undefined, { timeout: 30_000 });
+    await wait(() => Number((globalThis as unknown as PageGlobal).document.getElementById('chart')?.dataset.livePoints) >= 3);
+    await wait(() => (globalThis as unknown as PageGlobal).document.querySelectorAll('#miners tbody tr.miner').length >= 2);
+    await wait(() => (globalThis as unknown as PageGlobal).document.querySelectorAll('#blocks tbody tr').length >= 1);
+    await wait(() => Number((globalThis as unknown as PageGlobal).document.getElementById('accepted')?.textContent) > 0);
 
-    const chart = (await page.evaluate(
-      `({ points: Number(document.getElementById('chart').dataset.livePoints), canvas: document.querySelector('#chart canvas') !== null })`,
-    )) as { points: number; canvas: boolean };
+    const chart = await page.evaluate(() => {
+      const { document } = globalThis as unknown as PageGlobal;
+      return { points: Number(document.getElementById('chart')?.dataset.livePoints), canvas: document.querySelector('#chart canvas') !== null };
+    });
     assert.ok(chart.canvas, 'uPlot drew a canvas');
     assert.ok(chart.points >= 3);
     const rows = await page.$$eval('#miners tbody tr.miner', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
