@@ -16,7 +16,15 @@ export function createLogger(level: LogLevel = 'info', destination?: NodeJS.Writ
   if (destination !== undefined) return pino({ level, ...OPTIONS }, destination);
   const human = format === 'pretty' || (format === 'auto' && process.stderr.isTTY === true);
   if (human) {
-    const stream = pretty({ destination: 2, sync: true, colorize: true, ignore: 'pid,hostname,app', translateTime: 'HH:MM:ss.l' });
+    const stream = pretty({
+      destination: 2,
+      sync: true,
+      colorize: true,
+      singleLine: true,
+      ignore: 'pid,hostname,app,component',
+      messageFormat: '{if component}{component}: {end}{msg}',
+      translateTime: 'HH:MM:ss.l',
+    });
     return pino({ level, ...OPTIONS }, stream);
   }
   return pino({ level, ...OPTIONS }, pino.destination({ dest: 2, sync: false }));

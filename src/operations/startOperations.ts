@@ -32,7 +32,10 @@ export interface OperationsDeps {
 }
 
 export interface Operations {
+  /** Named probes behind GET /ready; the ledger adds its own ('ledger'). */
   readonly readiness: Readiness;
+  /** The Prometheus registry owner; the ledger registers its queue depth and commit latency on `metrics.registry`. */
+  readonly metrics: GatewayMetrics;
   /** Bound ports (absent when off). */
   readonly httpPort: number | undefined;
   readonly eventsPort: number | undefined;
@@ -134,5 +137,5 @@ export async function startOperations(deps: OperationsDeps): Promise<Operations>
     await close();
     throw err;
   }
-  return { readiness, httpPort, eventsPort, close };
+  return { readiness, metrics: deps.metrics, httpPort, eventsPort, close };
 }
