@@ -1,6 +1,6 @@
 // Event API under load (docs/event-api.md): BENCH_SUBSCRIBERS (1000) WebSocket subscribers to `share` receiving
 // every share while shares are announced on the bus at BENCH_RATE (5000/s) for BENCH_SECONDS (60) after
-// BENCH_WARMUP_S (5). The event API runs here with its defaults (batchMs 20, maxQueueBytes 4 MiB); the
+// BENCH_WARMUP_S (5). The event API runs here with its defaults (batchMs 20, maxQueueBytes 1 MiB); the
 // subscribers are raw WebSocket clients in BENCH_PROCS (2) child processes that count every frame and time one
 // in BENCH_SAMPLE_EVERY (20). Shares are synthetic bus events (verification is bench/shares' business).
 // Delivery latency = arrival in the client − the event's `time` (ms resolution, so up to 1 ms high).
@@ -278,7 +278,7 @@ export async function run(): Promise<string> {
       statisticsIntervalS: 300,
       heartbeatIntervalMs: 1000,
       maxClients: knobs.subscribers + 100,
-      maxQueueBytes: 4 * 2 ** 20,
+      maxQueueBytes: 2 ** 20,
       maxFrameBytes: 16_384,
       batchMs: 20,
       pingIntervalMs: 30_000,

@@ -22,6 +22,9 @@ const BINS = 100_001; // 0–10 s
 const PREFIX = '{"topic":"share","time":"';
 const TIME_DIGITS = 13;
 
+/** A masked pong with an empty payload (the server's pings carry none). */
+const EMPTY_PONG = Buffer.from([0x8a, 0x80, 0, 0, 0, 0]);
+
 const bins = new Uint32Array(BINS);
 let samples = 0;
 let frames = 0;
@@ -81,6 +84,9 @@ class Subscriber {
             samples += 1;
           }
         }
+      } else if (opcode === 9) {
+        // The server pings idle-looking clients (events.pingIntervalMs); answer as every WebSocket client does.
+        this.socket.write(EMPTY_PONG);
       } else if (opcode === 8 && length >= 2) {
         closeReasons.push(`${buf.readUInt16BE(i + header)} ${buf.toString('utf8', i + header + 2, i + header + length)}`.slice(0, 120));
       }

@@ -161,7 +161,7 @@ export const configSchema: convict.Schema<GatewayConfig> = {
     statisticsIntervalS: { doc: 'Seconds between `statistics` events (10–86400).', format: 'nat', default: 300, env: 'EQUIGATE_EVENTS_STATISTICS_INTERVAL_S' },
     heartbeatIntervalMs: { doc: 'Milliseconds between `heartbeat` events (and `miner`/`telemetry` updates), 100–60000.', format: 'nat', default: 1000 },
     maxClients: { doc: 'Most event API clients at once; more are refused (HTTP 503).', format: 'nat', default: 2000 },
-    maxQueueBytes: { doc: 'Bytes queued to one event API client before it is dropped as a slow consumer.', format: 'nat', default: 4194304 },
+    maxQueueBytes: { doc: 'Bytes queued to one event API client before it is dropped as a slow consumer (worst case for the process: maxClients × this).', format: 'nat', default: 1048576 },
     maxFrameBytes: { doc: 'Largest frame accepted from an event API client; larger closes it (1009).', format: 'nat', default: 16384 },
     batchMs: { doc: 'Events of this many ms leave in one write per client (1–1000).', format: 'nat', default: 20 },
     pingIntervalMs: { doc: 'Idle clients are pinged this often; one that has not answered the previous ping is closed.', format: 'nat', default: 30000 },
