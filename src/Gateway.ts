@@ -15,7 +15,6 @@ import type { Upstream } from './upstream/types.js';
 import { GatewayMetrics } from './metrics/GatewayMetrics.js';
 import { BanList } from './operations/BanList.js';
 import { hubSessionDirectory } from './operations/hubSessionDirectory.js';
-import { ProvisionalStatistics } from './operations/ProvisionalStatistics.js';
 import { startOperations, type Operations } from './operations/startOperations.js';
 import type { SolutionVerifier } from './pow/types.js';
 
@@ -82,15 +81,12 @@ export class Gateway {
     let operations: Operations;
     try {
       for (const transport of stratum.transports) ports[transport.kind] = await transport.listen();
-      // Operations, part 2: every operations bus consumer is registered here, before the node link starts.
-      // PROVISIONAL statistics (from bus shares, in memory) until the ledger's statistics function replaces it.
-      const statistics = new ProvisionalStatistics();
-      statistics.attach(bus);
+      // Operations, part 2: startOperations registers every operations bus consumer, before the node link starts.
+      // No `statistics` given: PROVISIONAL in-memory ones from bus shares, until the ledger's replace them here.
       operations = await startOperations({
         config,
         bus,
         logger: log,
-        statistics,
         sessions: hubSessionDirectory(hub, ports),
         bans,
         metrics,

@@ -12,6 +12,7 @@ import { HttpServer, jsonReply } from '../http/HttpServer.js';
 import type { GatewayMetrics } from '../metrics/GatewayMetrics.js';
 import type { TransportKind } from '../transports/types.js';
 import type { BanList } from './BanList.js';
+import { ProvisionalStatistics } from './ProvisionalStatistics.js';
 import { Readiness } from './Readiness.js';
 import type { SessionDirectory } from './SessionDirectory.js';
 import type { StatisticsSource } from './StatisticsSource.js';
@@ -20,7 +21,8 @@ export interface OperationsDeps {
   readonly config: GatewayConfig;
   readonly bus: EventBus;
   readonly logger: Logger;
-  readonly statistics: StatisticsSource;
+  /** Default: PROVISIONAL in-memory statistics from bus shares; the ledger's statistics function at merge. */
+  readonly statistics?: StatisticsSource;
   readonly sessions: SessionDirectory;
   readonly bans: BanList;
   readonly metrics: GatewayMetrics;
@@ -63,6 +65,12 @@ export async function startOperations(deps: OperationsDeps): Promise<Operations>
   let upstreamState = 'connecting';
   const offs: Array<() => void> = [bus.subscribe('upstream', 'operations-upstream-state', (e) => (upstreamState = e.state))];
 
+  let statistics = deps.statistics;
+  if (statistics === undefined) {
+    const provisional = new ProvisionalStatistics();
+    offs.push(provisional.attach(bus));
+    statistics = provisional;
+  }
   const readiness = new Readiness();
   readiness.add('upstream', () => (deps.upstreamUp() ? { ok: true } : { ok: false, reason: `node link is ${upstreamState}` }));
 
@@ -72,13 +80,13 @@ export async function startOperations(deps: OperationsDeps): Promise<Operations>
     events = new EventApiServer({
       config: config.events,
       bus,
-      statistics: deps.statistics,
+      statistics,
       chain: config.chain,
       shareDifficulty: config.stratum.shareDifficulty,
       logger,
       telemetry: () => ({
         sessions: deps.sessions.countByTransport(),
-        hashrate: deps.statistics.pool().hashrate10m,
+        hashrate: statistics.pool().hashrate10m,
         upstream: upstreamState,
         uptime: Math.floor((Date.now() - startedAt) / 1000),
         version: VERSION,
@@ -117,7 +125,7 @@ export async function startOperations(deps: OperationsDeps): Promise<Operations>
         const rpc = createAdminRpc({
           sessions: deps.sessions,
           bans: deps.bans,
-          statistics: deps.statistics,
+          statistics,
           reload: deps.reload,
           config: () => maskedConfig(config),
           logger: log,
@@ -127,7 +135,7 @@ export async function startOperations(deps: OperationsDeps): Promise<Operations>
         log.info('admin API off (admin.token not set)');
       }
       mountDashboard(http, {
-        statistics: deps.statistics,
+        statistics,
         upstreamState: () => upstreamState,
         eventApi: () => ({ port: eventsPort ?? 0, tokenRequired: config.events.token !== '' }),
       });
