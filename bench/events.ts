@@ -1,8 +1,9 @@
 // Event API under load (docs/event-api.md): BENCH_SUBSCRIBERS (1000) WebSocket subscribers to `share` receiving
 // every share while shares are announced on the bus at BENCH_RATE (5000/s) for BENCH_SECONDS (60) after
 // BENCH_WARMUP_S (5). The event API runs here with its defaults (batchMs 20, maxQueueBytes 1 MiB); the
-// subscribers are raw WebSocket clients in BENCH_PROCS (2) child processes that count every frame and time one
-// in BENCH_SAMPLE_EVERY (20). Shares are synthetic bus events (verification is bench/shares' business).
+// subscribers are raw WebSocket clients in BENCH_PROCS (2) child processes: one in BENCH_PARSE_EVERY (10) parses
+// every frame and times one in BENCH_SAMPLE_EVERY (20); the others count bytes, which the fixed frame size of
+// these shares turns into frames. Shares are synthetic bus events (verification is bench/shares' business).
 // Delivery latency = arrival in the client − the event's `time` (ms resolution, so up to 1 ms high).
 // Floor, same run, same clients: a bare server that writes the same frames, batched the same way, straight to
 // the same number of sockets (no bus, no JSON per event, no subscription logic): what the kernel and the
@@ -34,6 +35,7 @@ interface Knobs {
   readonly warmupS: number;
   readonly procs: number;
   readonly sampleEvery: number;
+  readonly parseEvery: number;
   readonly floorSeconds: number;
 }
 
@@ -108,7 +110,7 @@ class Procs {
 function share(seq: number, at: number): ShareEvent {
   return {
     sessionId: seq % 200,
-    worker: `wallet${seq % 50}.rig${seq % 4}`,
+    worker: `wallet${String(seq % 50).padStart(2, '0')}.rig${seq % 4}`, // fixed width: every frame one size
     remote: '127.0.0.1:40000',
     jobId: String(1000 + Math.floor(seq / 5000)),
     height: 123_456,
@@ -167,7 +169,7 @@ async function phase(
 ): Promise<PhaseResult> {
   const procs = Procs.start(knobs.procs, cleanup);
   const per = (i: number): number => Math.floor(knobs.subscribers / knobs.procs) + (i < knobs.subscribers % knobs.procs ? 1 : 0);
-  await procs.ask((i) => ({ type: 'start', port, count: per(i), sampleEvery: knobs.sampleEvery, topic: 'share' }), 'ready', 120_000);
+  await procs.ask((i) => ({ type: 'start', port, count: per(i), sampleEvery: knobs.sampleEvery, parseEvery: knobs.parseEvery, topic: 'share' }), 'ready', 120_000);
   const deadline = Date.now() + 10_000;
   while (connectedCount() < knobs.subscribers && Date.now() < deadline) await sleep(20);
   await sleep(300); // every subscribe frame read
@@ -194,10 +196,13 @@ async function phase(
   const reports = await procs.ask(() => ({ type: 'report' }), 'report', 30_000);
   await procs.stop();
   const q = quantiles(reports);
-  process.stderr.write(`${name}: done\n`);
+  const frameMin = Math.min(...reports.map((r) => r.frameMin));
+  const frameMax = Math.max(...reports.map((r) => r.frameMax));
+  if (frameMin !== frameMax) throw new Error(`share frames of ${frameMin}–${frameMax} bytes: byte counting needs one size`);
+  process.stderr.write(`${name}: done (${frameMin}-byte frames)\n`);
   return {
     emitted,
-    delivered: reports.reduce((n, r) => n + r.frames, 0),
+    delivered: Math.round(reports.reduce((n, r) => n + r.frames + r.countedBytes / frameMin, 0)),
     samples: q.samples,
     p50: q.p50,
     p99: q.p99,
@@ -248,7 +253,7 @@ async function floorServer(batchMs: number, cleanup: Teardown): Promise<{ port: 
   // The same message the event API sends for a share, built the cheap way.
   const template = (at: number): string =>
     eventMessage('share', at, {
-      outcome: 'accepted', code: 1, reason: 'share', miner: 'wallet7', worker: 'rig3', difficulty: 256, achieved_difficulty: 311.5, height: 123_456, job_id: '1000', block_candidate: false,
+      outcome: 'accepted', code: 1, reason: 'share', miner: 'wallet07', worker: 'rig3', difficulty: 256, achieved_difficulty: 311.5, height: 123_456, job_id: '1000', block_candidate: false,
     });
   return { port, emit: (_seq, at) => batch.push(textFrame(template(at))), count: () => sockets.size };
 }
@@ -268,6 +273,7 @@ export async function run(): Promise<string> {
     warmupS: envInt('BENCH_WARMUP_S', 5),
     procs: envInt('BENCH_PROCS', 2),
     sampleEvery: envInt('BENCH_SAMPLE_EVERY', 20),
+    parseEvery: envInt('BENCH_PARSE_EVERY', 10),
     floorSeconds: envInt('BENCH_FLOOR_SECONDS', 20),
   };
   return bounded('events', (knobs.seconds + knobs.floorSeconds + 2 * knobs.warmupS + 240) * 1000, async (cleanup) => {
@@ -281,7 +287,7 @@ export async function run(): Promise<string> {
       maxQueueBytes: 2 ** 20,
       maxFrameBytes: 16_384,
       batchMs: 20,
-      pingIntervalMs: 30_000,
+      pingIntervalMs: 0, // the byte-counting subscribers answer no ping; pings are tested in test/integration/eventapi.test.ts
     };
     const bus = new EventBus();
     const statistics = new ProvisionalStatistics();
@@ -308,7 +314,7 @@ export async function run(): Promise<string> {
       `| ${name} | ${fmt(r.emitted / seconds)} | ${fmt(r.delivered)} / ${fmt(r.emitted * knobs.subscribers)} (${fmt((100 * r.delivered) / Math.max(1, r.emitted * knobs.subscribers), 2)} %) | ` +
       `${fmt(r.p50, 1)} / ${fmt(r.p99, 1)} / ${fmt(r.p999, 1)} / ${fmt(r.max, 1)} ms (${fmt(r.samples)} samples) | ${fmt(r.cpuCores, 2)} | ${mib(r.rssMiB)} | ${mib(r.heapMiB)} |`;
     return [
-      `events: ${knobs.subscribers} subscribers to share, ${knobs.rate} shares/s target, ${knobs.seconds} s window (floor ${knobs.floorSeconds} s) after ${knobs.warmupS} s warm-up; ${knobs.procs} client processes, 1 in ${knobs.sampleEvery} frames timed`,
+      `events: ${knobs.subscribers} subscribers to share, ${knobs.rate} shares/s target, ${knobs.seconds} s window (floor ${knobs.floorSeconds} s) after ${knobs.warmupS} s warm-up; ${knobs.procs} client processes; 1 subscriber in ${knobs.parseEvery} parses every frame and times 1 in ${knobs.sampleEvery}, the others count bytes`,
       '| server | shares/s emitted | frames delivered / expected | delivery p50 / p99 / p99.9 / max | server cores | server RSS first → last s | server heap first → last s |',
       '|---|---|---|---|---|---|---|',
       line('event API (bus → frames → batched writes)', api, knobs.seconds),

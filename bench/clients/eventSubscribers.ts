@@ -1,20 +1,36 @@
 // Event API subscriber process for bench/events.ts: opens N raw WebSocket connections (handshake by hand, no
-// `ws` per message: the client side must keep up with millions of frames a second), subscribes each to `share`,
-// counts every frame and, for one frame in `sampleEvery`, records delivery latency = arrival (wallClockMs, read
-// once per chunk) − the event's own `time` (ms). Latencies go into 0.1 ms bins; nothing grows with the run.
+// `ws` per message: the client side must keep up with millions of frames a second) and subscribes each to `share`.
+// One connection in `parseEvery` parses every frame and, for one frame in `sampleEvery`, records delivery
+// latency = arrival (wallClockMs, read once per chunk) − the event's own `time` (ms); it also reports the share
+// frame sizes it saw. The others only count bytes (the benchmark's share frames all have one size, which the
+// parsing connections confirm), so the receiving side costs O(chunks), not O(frames). Latencies go into 0.1 ms
+// bins; nothing grows with the run.
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { wallClockMs } from './protocol.js';
 
 export type SubscribersCommand =
-  | { readonly type: 'start'; readonly port: number; readonly count: number; readonly sampleEvery: number; readonly topic: string }
+  | { readonly type: 'start'; readonly port: number; readonly count: number; readonly sampleEvery: number; readonly parseEvery: number; readonly topic: string }
   | { readonly type: 'reset' }
   | { readonly type: 'report' }
   | { readonly type: 'exit' };
 
 export type SubscribersReply =
   | { readonly type: 'ready'; readonly connected: number }
-  | { readonly type: 'report'; readonly frames: number; readonly samples: number; readonly bins: Record<number, number>; readonly closed: number; readonly closeReasons: string[] }
+  | {
+      readonly type: 'report';
+      /** Frames counted by the parsing connections, and bytes received by the counting ones. */
+      readonly frames: number;
+      readonly parsers: number;
+      readonly countedBytes: number;
+      readonly counters: number;
+      readonly frameMin: number;
+      readonly frameMax: number;
+      readonly samples: number;
+      readonly bins: Record<number, number>;
+      readonly closed: number;
+      readonly closeReasons: string[];
+    }
   | { readonly type: 'error'; readonly message: string };
 
 export const BIN_MS = 0.1;
@@ -28,6 +44,9 @@ const EMPTY_PONG = Buffer.from([0x8a, 0x80, 0, 0, 0, 0]);
 const bins = new Uint32Array(BINS);
 let samples = 0;
 let frames = 0;
+let countedBytes = 0;
+let frameMin = Infinity;
+let frameMax = 0;
 let closed = 0;
 const closeReasons: string[] = [];
 
@@ -75,6 +94,9 @@ class Subscriber {
       if (opcode === 1) {
         this.seen += 1;
         frames += 1;
+        const size = header + length;
+        if (size < frameMin) frameMin = size;
+        if (size > frameMax) frameMax = size;
         if (sample) {
           const start = i + header;
           if (buf.toString('latin1', start, start + PREFIX.length) === PREFIX) {
@@ -109,7 +131,7 @@ function maskedText(text: string): Buffer {
   return Buffer.concat([Buffer.from([0x81, 0x80 | payload.length]), mask, masked]);
 }
 
-function open(port: number, topic: string, sampleEvery: number, index: number): Promise<Subscriber> {
+function open(port: number, topic: string, sampleEvery: number, index: number, parses: boolean): Promise<Subscriber> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: '127.0.0.1', port });
     const key = randomBytes(16).toString('base64');
@@ -133,7 +155,11 @@ function open(port: number, topic: string, sampleEvery: number, index: number): 
         reject(new Error(`refused: ${head.split('\r\n')[0]}`));
         return;
       }
-      socket.on('data', (data: Buffer) => subscriber.onData(data, wallClockMs()));
+      if (parses) socket.on('data', (data: Buffer) => subscriber.onData(data, wallClockMs()));
+      else
+        socket.on('data', (data: Buffer) => {
+          countedBytes += data.length;
+        });
       socket.write(maskedText(JSON.stringify({ action: 'subscribe', topic })));
       resolve(subscriber);
     };
@@ -145,6 +171,7 @@ const send = (reply: SubscribersReply): void => {
   process.send?.(reply);
 };
 const subscribers: Subscriber[] = [];
+let parsers = 0;
 
 process.on('disconnect', () => process.exit(0));
 process.on('message', (command: SubscribersCommand) => {
@@ -153,20 +180,37 @@ process.on('message', (command: SubscribersCommand) => {
     bins.fill(0);
     samples = 0;
     frames = 0;
+    countedBytes = 0;
   }
   if (command.type === 'report') {
     const sparse: Record<number, number> = {};
     bins.forEach((n, bin) => {
       if (n > 0) sparse[bin] = n;
     });
-    send({ type: 'report', frames, samples, bins: sparse, closed, closeReasons: closeReasons.slice(0, 5) });
+    send({
+      type: 'report',
+      frames,
+      parsers,
+      countedBytes,
+      counters: subscribers.length - parsers,
+      frameMin,
+      frameMax,
+      samples,
+      bins: sparse,
+      closed,
+      closeReasons: closeReasons.slice(0, 5),
+    });
   }
   if (command.type === 'start') {
     void (async () => {
       try {
         for (let i = 0; i < command.count; i += 50) {
           const batch = await Promise.all(
-            Array.from({ length: Math.min(50, command.count - i) }, (_, k) => open(command.port, command.topic, command.sampleEvery, i + k)),
+            Array.from({ length: Math.min(50, command.count - i) }, (_, k) => {
+              const parses = (i + k) % command.parseEvery === 0;
+              if (parses) parsers += 1;
+              return open(command.port, command.topic, command.sampleEvery, i + k, parses);
+            }),
           );
           subscribers.push(...batch);
         }
