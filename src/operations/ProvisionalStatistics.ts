@@ -90,6 +90,8 @@ export interface ProvisionalStatisticsOptions {
 export class ProvisionalStatistics implements StatisticsSource {
   /** By worker label, in least-recently-seen-first order (re-inserted on every share). */
   private readonly workers = new Map<string, WorkerTally>();
+  /** The same tallies by miner, so one miner's statistics cost its own workers only (the `miner` topic asks often). */
+  private readonly byMiner = new Map<string, Set<WorkerTally>>();
   private readonly poolRing = new BucketRing(POOL_BUCKET_MS, POOL_BUCKETS);
   private readonly rejected = new Map<number, number>();
   private accepted = 0;
@@ -175,8 +177,8 @@ export class ProvisionalStatistics implements StatisticsSource {
   }
 
   miner(name: string): MinerStatistics | undefined {
-    const tallies = [...this.workers.values()].filter((t) => t.miner === name);
-    return tallies.length === 0 ? undefined : this.minerOf(name, tallies, this.now());
+    const tallies = this.byMiner.get(name);
+    return tallies === undefined ? undefined : this.minerOf(name, [...tallies], this.now());
   }
 
   poolSeries(): HashrateSeries {
@@ -226,6 +228,13 @@ export class ProvisionalStatistics implements StatisticsSource {
     return sum / (spanMs / 1000);
   }
 
+  private forget(label: string, tally: WorkerTally): void {
+    this.workers.delete(label);
+    const siblings = this.byMiner.get(tally.miner);
+    siblings?.delete(tally);
+    if (siblings?.size === 0) this.byMiner.delete(tally.miner);
+  }
+
   private tallyFor(label: string): WorkerTally {
     let tally = this.workers.get(label);
     if (tally !== undefined) {
@@ -234,9 +243,12 @@ export class ProvisionalStatistics implements StatisticsSource {
       const { miner, worker } = splitWorkerLabel(label);
       tally = { miner, worker, ring: new BucketRing(WORKER_BUCKET_MS, WORKER_BUCKETS), accepted: 0, rejectedByCode: new Map(), lastShareAt: 0, blocks: 0 };
       if (this.workers.size >= this.maxWorkers) {
-        const oldest = this.workers.keys().next().value;
-        if (oldest !== undefined) this.workers.delete(oldest);
+        const oldest = this.workers.entries().next().value;
+        if (oldest !== undefined) this.forget(oldest[0], oldest[1]);
       }
+      const siblings = this.byMiner.get(miner);
+      if (siblings === undefined) this.byMiner.set(miner, new Set([tally]));
+      else siblings.add(tally);
     }
     this.workers.set(label, tally);
     return tally;

@@ -67,6 +67,8 @@ describe('ProvisionalStatistics', () => {
     stats.recordShare(share('a', t));
     stats.recordShare(share('c', t));
     assert.deepEqual(stats.miners().map((m) => m.miner).sort(), ['a', 'c']);
+    assert.equal(stats.miner('b'), undefined, 'a forgotten worker leaves its miner index too');
+    assert.equal(stats.miner('a')?.accepted, 2);
   });
 
   it('splits MINER.WORKER at the first dot', () => {
