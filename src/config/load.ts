@@ -43,6 +43,7 @@ function checkOperationsRules(cfg: GatewayConfig): void {
   if (events.maxFrameBytes < 256) throw new ConfigError('events.maxFrameBytes must be at least 256');
   if (events.maxQueueBytes < 65_536) throw new ConfigError('events.maxQueueBytes must be at least 65536');
   if (events.pingIntervalMs !== 0 && events.pingIntervalMs < 1000) throw new ConfigError('events.pingIntervalMs must be 0 (off) or at least 1000');
+  if (events.wsPort !== 0 && events.wsPort === cfg.http.port) throw new ConfigError('events.wsPort and http.port must differ (the event API has its own listener)');
   if (cfg.admin.token !== '' && cfg.admin.token.length < 16) throw new ConfigError('admin.token must be at least 16 characters (or empty: admin API off)');
   if (events.token !== '' && events.token.length < 8) throw new ConfigError('events.token must be at least 8 characters (or empty: open)');
 }

@@ -134,3 +134,17 @@ describe('event API protocol', () => {
     assert.deepEqual([big[1], Number(big.readBigUInt64BE(2)), big.length], [127, 70_000, 70_010]);
   });
 });
+
+describe('operations config', () => {
+  it('refuses an admin token under 16 characters, equal HTTP and event API ports, out-of-range intervals', async () => {
+    const { loadConfig, ConfigError } = await import('../../src/config/load.js');
+    const load = (overrides: Record<string, unknown>): unknown => loadConfig({ overrides, args: [], env: {} });
+    assert.throws(() => load({ admin: { token: 'short' } }), (e: unknown) => e instanceof ConfigError && /admin.token/.test(e.message));
+    assert.throws(() => load({ http: { port: 9000 }, events: { wsPort: 9000 } }), /must differ/);
+    assert.throws(() => load({ events: { statisticsIntervalS: 1 } }), /statisticsIntervalS/);
+    assert.throws(() => load({ events: { batchMs: 0 } }), /batchMs/);
+    const ok = loadConfig({ overrides: { admin: { token: 'a-long-enough-token' } }, args: [], env: {} });
+    assert.equal(ok.events.wsPort, 8081);
+    assert.equal(ok.events.statisticsIntervalS, 300);
+  });
+});
