@@ -10,6 +10,7 @@ import { mountDashboard } from '../dashboard/dashboardRoutes.js';
 import { EventApiServer } from '../eventapi/EventApiServer.js';
 import { HttpServer, jsonReply } from '../http/HttpServer.js';
 import type { GatewayMetrics } from '../metrics/GatewayMetrics.js';
+import { normalizeIp } from '../transports/ListenerBase.js';
 import type { TransportKind } from '../transports/types.js';
 import type { BanList } from './BanList.js';
 import { ProvisionalStatistics } from './ProvisionalStatistics.js';
@@ -63,7 +64,13 @@ export async function startOperations(deps: OperationsDeps): Promise<Operations>
   const log = logger.child({ component: 'operations' });
   const startedAt = Date.now();
   let upstreamState = 'connecting';
-  const offs: Array<() => void> = [bus.subscribe('upstream', 'operations-upstream-state', (e) => (upstreamState = e.state))];
+  const offs: Array<() => void> = [
+    bus.subscribe('upstream', 'operations-upstream-state', (e) => (upstreamState = e.state)),
+    // A connection accepted before its IP was banned may still log in: close it then (docs/operations.md "Bans").
+    bus.subscribe('session.login', 'operations-bans', (e) => {
+      if (deps.bans.isBanned(normalizeIp(e.remote.slice(0, e.remote.lastIndexOf(':'))))) deps.sessions.kick(e.sessionId, 'banned');
+    }),
+  ];
 
   let statistics = deps.statistics;
   if (statistics === undefined) {

@@ -124,9 +124,14 @@ describe('operations end to end: metrics, health, readiness, admin, event API on
   it('admin: ban 127.0.0.1 closes its live miners and refuses new connections until unbanned', async () => {
     const before = ((await call('sessions.list', { ip: '127.0.0.1' })).result as Json[]).map((s) => Number(s.id));
     assert.ok(before.length >= 2);
+    const early = await StratumClient.connect(stack.gateway.ports.tcp ?? 0); // connected, not logged in, before the ban
     const ban = (await call('bans.add', { ip: '127.0.0.1', durationS: 600, reason: 'e2e' })).result as Json;
     assert.deepEqual((ban.kicked as number[]).sort(), before.sort());
     for (const id of before) await waitFor(() => stack.events.closeOf(id)?.reason === 'banned', `session ${id} closed as banned`);
+    const earlyId = stack.events.sessionAt(early.remote);
+    early.send({ method: 'login', id: 'late-login', api_key: 'carol.rig1', jsonrpc: '2.0' });
+    await waitFor(() => early.closed, 'a connection from before the ban is closed when it logs in');
+    assert.equal(stack.events.closeOf(earlyId)?.reason, 'banned');
     const refused = await StratumClient.connect(stack.gateway.ports.tcp ?? 0).catch(() => undefined);
     if (refused !== undefined) await waitFor(() => refused.closed, 'a new connection from a banned IP is closed at once');
     await new Promise((r) => setTimeout(r, 600)); // the reference miners retry meanwhile (backoff ≤ 500 ms)
