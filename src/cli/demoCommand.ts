@@ -79,7 +79,7 @@ export async function run(args: string[]): Promise<number> {
       events: { host: '127.0.0.1', wsPort: eventsPort },
     },
   });
-  const logger = createLogger(config.log.level);
+  const logger = createLogger(config.log.level, undefined, config.log.format);
   const node = await SimNode.start({
     chain: 'devnet',
     tls: true,

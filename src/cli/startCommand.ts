@@ -33,7 +33,7 @@ export async function run(args: string[]): Promise<number> {
     }
     throw err;
   }
-  const logger = createLogger(config.log.level);
+  const logger = createLogger(config.log.level, undefined, config.log.format);
   const gateway = await Gateway.start(config, { logger });
   return runUntilSignal({
     logger,

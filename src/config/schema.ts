@@ -44,7 +44,7 @@ export interface StratumConfig {
 export interface GatewayConfig {
   chain: ChainName;
   instanceId: string;
-  log: { level: LogLevel };
+  log: { level: LogLevel; format: 'auto' | 'json' | 'pretty' };
   upstream: UpstreamConfig;
   stratum: StratumConfig;
   ledger: { url: string };
@@ -96,6 +96,13 @@ export const configSchema: convict.Schema<GatewayConfig> = {
       default: 'info',
       env: 'EQUIGATE_LOG_LEVEL',
       arg: 'log-level',
+    },
+    format: {
+      doc: 'Log format: auto (human lines on a terminal, JSON otherwise), json or pretty.',
+      format: ['auto', 'json', 'pretty'],
+      default: 'auto',
+      env: 'EQUIGATE_LOG_FORMAT',
+      arg: 'log-format',
     },
   },
   upstream: {
