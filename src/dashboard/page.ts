@@ -74,7 +74,7 @@ export const DASHBOARD_JS = `'use strict';
 
   function makeChart() {
     var width = Math.max(300, $('chart').clientWidth - 10);
-    chart = new uPlot({ width: width, height: 260, series: [{}, { label: '10 s buckets', stroke: '#90a4ae', width: 1, spanGaps: true }, { label: '10 min average', stroke: '#1565c0', width: 2, spanGaps: true }], axes: [{}, { size: 60 }] }, [[], [], []], $('chart'));
+    chart = new uPlot({ width: width, height: 260, series: [{}, { label: '10 s buckets', stroke: '#90a4ae', width: 1, spanGaps: true }, { label: '10 min average', stroke: '#1565c0', width: 2, spanGaps: true }], scales: { y: { range: function (u, min, max) { return [0, max > 0 ? max * 1.15 : 1]; } } }, axes: [{}, { size: 60 }] }, [[], [], []], $('chart'));
   }
   function redraw() {
     var xs = Array.from(new Set(buckets.t.concat(live.t))).sort(function (a, b) { return a - b; });
@@ -114,7 +114,7 @@ export const DASHBOARD_JS = `'use strict';
     if (s.outcome === 'accepted') counts.accepted++; else { counts.rejected++; counts.codes[s.code] = (counts.codes[s.code] || 0) + 1; }
     var body = $('shares').tBodies[0];
     var tr = document.createElement('tr');
-    tr.append(td(clock(time)), td(s.worker ? s.miner + '.' + s.worker : s.miner), td(s.outcome === 'accepted' ? 'accepted' : s.code + ' ' + s.reason, s.outcome), td(fmt(s.difficulty), 'num'));
+    tr.append(td(clock(time)), td(s.worker ? s.miner + '.' + s.worker : s.miner), td(s.outcome === 'accepted' ? 'accepted' : s.code + ' ' + s.reason, s.outcome), td(s.difficulty > 0 ? fmt(s.difficulty) : '–', 'num'));
     body.insertBefore(tr, body.firstChild);
     while (body.rows.length > MAX_SHARES) body.deleteRow(body.rows.length - 1);
   }
