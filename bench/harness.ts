@@ -36,6 +36,7 @@ export async function startStack(node: SimNodeOptions, stratum: Record<string, u
       upstream: { host: '127.0.0.1', port: sim.port, tls: false, reconnectMinMs: 50, reconnectMaxMs: 200 },
       stratum: { host: '127.0.0.1', port: await freePort(), ...stratum },
       http: { port: 0 },
+      events: { wsPort: 0 },
       shutdownTimeoutMs: 2000,
     },
     args: [],

@@ -14,6 +14,11 @@ import type { TransportKind } from './transports/types.js';
 import { checkDescriptorBudget, readOpenFileLimit } from './transports/descriptorBudget.js';
 import { NodeLink } from './upstream/NodeLink.js';
 import type { Upstream } from './upstream/types.js';
+// ---- operations (docs/operations.md) ----
+import { GatewayMetrics } from './metrics/GatewayMetrics.js';
+import { hubSessionDirectory } from './operations/hubSessionDirectory.js';
+import { startOperations, type Operations } from './Operations.js';
+import type { SolutionVerifier } from './pow/types.js';
 
 export interface GatewayDeps {
   readonly logger: Logger;
@@ -45,7 +50,7 @@ export class Gateway {
     readonly upstream: Upstream,
     readonly jobs: JobBook,
     readonly hub: MinerHub,
-    private readonly verifier: VerifierPool,
+    private readonly verifier: SolutionVerifier,
     private readonly apiKeys: ApiKeys,
     private readonly stratum: StratumListeners,
     /** Ports of the default profile actually bound (a configured 0 is "off"). */
@@ -53,6 +58,8 @@ export class Gateway {
     /** Every listener of every profile. */
     readonly listeners: readonly BoundListener[],
     private readonly log: Logger,
+    /** HTTP (health, ready, metrics, admin, dashboard) and the event API; their ports are operations.httpPort / eventsPort. */
+    readonly operations: Operations,
   ) {}
 
   static async start(config: GatewayConfig, deps: GatewayDeps): Promise<Gateway> {
@@ -63,7 +70,9 @@ export class Gateway {
     if (openFileLimit === undefined) log.warn('open-file limit unknown (no /proc/self/limits): stratum.maxConnections not checked against it');
     const bus = deps.bus ?? new EventBus({ logger: log });
     const upstream = deps.upstream ?? new NodeLink({ config: config.upstream, logger: log, bus });
-    const verifier = new VerifierPool();
+    // Metrics are made before the data path so verification is timed.
+    const metrics = new GatewayMetrics();
+    const verifier = metrics.timeVerifier(new VerifierPool());
     const jobs = new JobBook({
       chain: config.chain,
       minerJobLatencyMs: config.stratum.minerJobLatencyMs,
@@ -115,9 +124,39 @@ export class Gateway {
       await verifier.close();
       throw err;
     }
+    // Operations (docs/operations.md): the one place where the gateway's own bus consumers are registered
+    // (statistics, metrics, event API), before the node link starts so they miss nothing.
+    let operations: Operations;
+    try {
+      operations = await startOperations({
+        config,
+        bus,
+        logger: log,
+        sessions: hubSessionDirectory(hub, listeners),
+        bans: hub.bans,
+        metrics,
+        upstreamUp: () => upstream.isUp,
+        ports,
+        reload: async () => {
+          await apiKeys.reload();
+          const results = await Promise.all(stratum.tls.map((tls) => tls.reloadCertificates()));
+          return { apiKeys: apiKeys.size, tlsCertificate: results.length === 0 ? 'off' : results.every(Boolean) };
+        },
+      });
+    } catch (err) {
+      await Promise.allSettled(transportsOf(stratum).map((t) => t.close()));
+      hub.close();
+      jobs.close();
+      apiKeys.close();
+      await verifier.close();
+      throw err;
+    }
     upstream.start();
-    log.info({ chain: config.chain, listeners, upstream: `${config.upstream.host}:${config.upstream.port}` }, 'gateway started');
-    return new Gateway(config, bus, upstream, jobs, hub, verifier, apiKeys, stratum, ports, listeners, log);
+    log.info(
+      { chain: config.chain, listeners, http: operations.httpPort, events: operations.eventsPort, upstream: `${config.upstream.host}:${config.upstream.port}` },
+      'gateway started',
+    );
+    return new Gateway(config, bus, upstream, jobs, hub, verifier, apiKeys, stratum, ports, listeners, log, operations);
   }
 
   /** SIGHUP: re-reads the TLS certificate and key (api keys reload on their own when the file changes). */
@@ -137,7 +176,7 @@ export class Gateway {
 
   private async shutdown(): Promise<void> {
     this.log.info('gateway stopping');
-    await Promise.allSettled(transportsOf(this.stratum).map((t) => t.close()));
+    await Promise.allSettled([...transportsOf(this.stratum).map((t) => t.close()), this.operations.close()]);
     this.hub.close();
     await this.verifier.close();
     this.jobs.close();

@@ -10,8 +10,9 @@ import { startMiners } from '../sim/refminer/ReferenceMiner.js';
 import { SimNode } from '../sim/SimNode.js';
 import { runUntilSignal } from './signals.js';
 
-const USAGE = `usage: equigate demo [--stratum-port P] [--miners N] [--block-difficulty D] [--rate SHARES_PER_S_PER_MINER] [--duration SECONDS] [--log-level L]
+const USAGE = `usage: equigate demo [--stratum-port P] [--http-port P] [--events-port P] [--miners N] [--block-difficulty D] [--rate SHARES_PER_S_PER_MINER] [--duration SECONDS] [--log-level L]
 Starts a simulated devnet node, the gateway (stratum on 127.0.0.1) and N reference miners; Ctrl-C stops.
+The dashboard is on http://127.0.0.1:HTTP_PORT/ (default 8080), the event API on ws://127.0.0.1:EVENTS_PORT (8081); 0 = off.
 `;
 
 interface Tally {
@@ -30,6 +31,8 @@ export async function run(args: string[]): Promise<number> {
       args,
       options: {
         'stratum-port': { type: 'string', default: '3333' },
+        'http-port': { type: 'string', default: '8080' },
+        'events-port': { type: 'string', default: '8081' },
         miners: { type: 'string', default: '4' },
         'block-difficulty': { type: 'string', default: '50' },
         rate: { type: 'string', default: '5' },
@@ -52,7 +55,16 @@ export async function run(args: string[]): Promise<number> {
   const blockDifficulty = Number(values['block-difficulty']);
   const durationS = Number(values.duration);
   const rate = Number(values.rate);
-  if (![port, miners, blockDifficulty, durationS, rate].every(Number.isFinite) || port < 1 || miners < 1 || blockDifficulty < 1) {
+  const httpPort = Number(values['http-port']);
+  const eventsPort = Number(values['events-port']);
+  if (
+    ![port, miners, blockDifficulty, durationS, rate, httpPort, eventsPort].every(Number.isFinite) ||
+    port < 1 ||
+    miners < 1 ||
+    blockDifficulty < 1 ||
+    httpPort < 0 ||
+    eventsPort < 0
+  ) {
     process.stderr.write(`equigate demo: numeric options expected (port 1–65535, miners and block difficulty ≥ 1)\n${USAGE}`);
     return 2;
   }
@@ -63,10 +75,11 @@ export async function run(args: string[]): Promise<number> {
       chain: 'devnet',
       log: { level: values['log-level'] },
       stratum: { host: '127.0.0.1', port, shareDifficulty: 1, minerJobLatencyMs: 1000 },
-      http: { port: 0 },
+      http: { host: '127.0.0.1', port: httpPort },
+      events: { host: '127.0.0.1', wsPort: eventsPort },
     },
   });
-  const logger = createLogger(config.log.level);
+  const logger = createLogger(config.log.level, undefined, config.log.format);
   const node = await SimNode.start({
     chain: 'devnet',
     tls: true,
@@ -106,6 +119,8 @@ export async function run(args: string[]): Promise<number> {
     await node.stop();
     if (err instanceof TransportError && err.code === 'LISTEN_FAILED') {
       process.stderr.write(`equigate demo: port ${port} is taken; choose another: npm start -- --stratum-port N\n`);
+    } else if (err instanceof Error && (err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      process.stderr.write(`equigate demo: the HTTP or event API port is taken; choose others: npm start -- --http-port N --events-port M (0 = off)\n`);
     }
     throw err;
   }
@@ -122,6 +137,10 @@ export async function run(args: string[]): Promise<number> {
   });
   say(`simulated devnet node on 127.0.0.1:${node.port} (TLS), block difficulty ${blockDifficulty}`);
   say(`gateway stratum on stratum+tcp://127.0.0.1:${stratumPort}; ${miners} reference miners connected to it`);
+  if (gateway.operations.httpPort !== undefined) {
+    say(`dashboard: http://127.0.0.1:${gateway.operations.httpPort}/  (metrics: /metrics, readiness: /ready)`);
+  }
+  if (gateway.operations.eventsPort !== undefined) say(`event API: ws://127.0.0.1:${gateway.operations.eventsPort} (docs/event-api.md)`);
   say(`add your own: equigate miner --url stratum+tcp://127.0.0.1:${stratumPort} --key any-key-8chars`);
   say('Ctrl-C stops everything gracefully.');
 

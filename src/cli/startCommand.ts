@@ -34,7 +34,7 @@ export async function run(args: string[]): Promise<number> {
     }
     throw err;
   }
-  const logger = createLogger(config.log.level);
+  const logger = createLogger(config.log.level, undefined, config.log.format);
   let gateway: Gateway;
   try {
     gateway = await Gateway.start(config, { logger });

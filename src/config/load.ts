@@ -31,6 +31,21 @@ function checkRules(cfg: GatewayConfig): void {
     throw new ConfigError('upstream.reconnectMinMs must not exceed upstream.reconnectMaxMs');
   }
   if (stratum.maxLineBytes < 512) throw new ConfigError('stratum.maxLineBytes must be at least 512');
+  checkOperationsRules(cfg);
+}
+
+/** events.* and admin.* ranges (docs/event-api.md). */
+function checkOperationsRules(cfg: GatewayConfig): void {
+  const { events } = cfg;
+  if (events.statisticsIntervalS < 10 || events.statisticsIntervalS > 86_400) throw new ConfigError('events.statisticsIntervalS must be 10–86400');
+  if (events.heartbeatIntervalMs < 100 || events.heartbeatIntervalMs > 60_000) throw new ConfigError('events.heartbeatIntervalMs must be 100–60000');
+  if (events.batchMs < 1 || events.batchMs > 1000) throw new ConfigError('events.batchMs must be 1–1000');
+  if (events.maxFrameBytes < 256) throw new ConfigError('events.maxFrameBytes must be at least 256');
+  if (events.maxQueueBytes < 65_536) throw new ConfigError('events.maxQueueBytes must be at least 65536');
+  if (events.pingIntervalMs !== 0 && events.pingIntervalMs < 1000) throw new ConfigError('events.pingIntervalMs must be 0 (off) or at least 1000');
+  if (events.wsPort !== 0 && events.wsPort === cfg.http.port) throw new ConfigError('events.wsPort and http.port must differ (the event API has its own listener)');
+  if (cfg.admin.token !== '' && cfg.admin.token.length < 16) throw new ConfigError('admin.token must be at least 16 characters (or empty: admin API off)');
+  if (events.token !== '' && events.token.length < 8) throw new ConfigError('events.token must be at least 8 characters (or empty: open)');
 }
 
 export interface LoadOptions {

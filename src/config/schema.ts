@@ -102,12 +102,34 @@ export interface BansConfig {
 export interface GatewayConfig {
   chain: ChainName;
   instanceId: string;
-  log: { level: LogLevel };
+  log: { level: LogLevel; format: 'auto' | 'json' | 'pretty' };
   upstream: UpstreamConfig;
   stratum: StratumConfig;
   ledger: { url: string };
   http: { host: string; port: number };
   shutdownTimeoutMs: number;
+  // ---- operations (event API, admin) ----
+  events: EventsConfig;
+  admin: AdminConfig;
+}
+
+/** The WebSocket event API (docs/event-api.md). */
+export interface EventsConfig {
+  host: string;
+  wsPort: number;
+  token: string;
+  statisticsIntervalS: number;
+  heartbeatIntervalMs: number;
+  maxClients: number;
+  maxQueueBytes: number;
+  maxFrameBytes: number;
+  batchMs: number;
+  pingIntervalMs: number;
+}
+
+/** The admin JSON-RPC endpoint on http.port (docs/operations.md). */
+export interface AdminConfig {
+  token: string;
 }
 
 // --- port profiles: formats (docs/gateway.md "Ports and profiles") ---
@@ -170,6 +192,13 @@ export const configSchema: convict.Schema<GatewayConfig> = {
       default: 'info',
       env: 'EQUIGATE_LOG_LEVEL',
       arg: 'log-level',
+    },
+    format: {
+      doc: 'Log format: auto (human lines on a terminal, JSON otherwise), json or pretty.',
+      format: ['auto', 'json', 'pretty'],
+      default: 'auto',
+      env: 'EQUIGATE_LOG_FORMAT',
+      arg: 'log-format',
     },
   },
   upstream: {
@@ -252,5 +281,21 @@ export const configSchema: convict.Schema<GatewayConfig> = {
     port: { doc: 'HTTP port (0 = off).', format: 'port', default: 8080, env: 'EQUIGATE_HTTP_PORT', arg: 'http-port' },
   },
   shutdownTimeoutMs: { doc: 'Graceful shutdown gives up and exits after this long.', format: intIn({ min: 100, max: 3_600_000 }), default: 10000 },
+  // ---- operations (event API, admin): docs/event-api.md, docs/operations.md ----
+  events: {
+    host: { doc: 'Address the event API WebSocket listener binds to.', format: String, default: '127.0.0.1', env: 'EQUIGATE_EVENTS_HOST' },
+    wsPort: { doc: 'Event API WebSocket port (0 = off).', format: 'port', default: 8081, env: 'EQUIGATE_EVENTS_WS_PORT', arg: 'events-ws-port' },
+    token: { doc: 'Access token event API clients must give (?token= or Authorization: Bearer). Empty = open.', format: String, default: '', env: 'EQUIGATE_EVENTS_TOKEN', sensitive: true },
+    statisticsIntervalS: { doc: 'Seconds between `statistics` events (10–86400).', format: intIn({ min: 10, max: 86_400 }), default: 300, env: 'EQUIGATE_EVENTS_STATISTICS_INTERVAL_S' },
+    heartbeatIntervalMs: { doc: 'Milliseconds between `heartbeat` events (and `miner`/`telemetry` updates), 100–60000.', format: intIn({ min: 100, max: 60_000 }), default: 1000 },
+    maxClients: { doc: 'Most event API clients at once; more are refused (HTTP 503).', format: intIn({ min: 1, max: 1_000_000 }), default: 2000 },
+    maxQueueBytes: { doc: 'Bytes queued to one event API client before it is dropped as a slow consumer (worst case for the process: maxClients × this).', format: intIn({ min: 4096, max: 256 * 1024 * 1024 }), default: 1048576 },
+    maxFrameBytes: { doc: 'Largest frame accepted from an event API client; larger closes it (1009).', format: intIn({ min: 256, max: 1024 * 1024 }), default: 16384 },
+    batchMs: { doc: 'Events of this many ms leave in one write per client (1–1000).', format: intIn({ min: 1, max: 1000 }), default: 20 },
+    pingIntervalMs: { doc: 'Idle clients are pinged this often; one that has not answered the previous ping is closed.', format: intIn({ min: 1000, max: 3_600_000 }), default: 30000 },
+  },
+  admin: {
+    token: { doc: 'Bearer token for POST /admin (JSON-RPC 2.0). Empty = admin API off.', format: String, default: '', env: 'EQUIGATE_ADMIN_TOKEN', sensitive: true },
+  },
 };
 

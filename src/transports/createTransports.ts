@@ -18,9 +18,14 @@ export interface StratumTransports {
 }
 
 /** Throws TransportError('TLS_CERT_LOAD') when the TLS port is on and its certificate cannot be loaded. */
-export function createStratumTransports(config: StratumConfig, acceptor: ConnectionAcceptor, logger: Logger): StratumTransports {
+export function createStratumTransports(
+  config: StratumConfig,
+  acceptor: ConnectionAcceptor,
+  logger: Logger,
+  isRefused?: (ip: string) => boolean,
+): StratumTransports {
   const limiter = new ConnectionLimiter(config, logger.child({ component: 'connection-limiter' }));
-  const deps = { acceptor, limiter, logger };
+  const deps = { acceptor, limiter, logger, isRefused };
   const transports: Transport[] = [];
   if (config.port > 0) transports.push(new TcpTransport(config, deps));
   const tls = config.tlsPort > 0 ? new TlsTransport(config, deps) : undefined;

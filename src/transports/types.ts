@@ -18,6 +18,8 @@ export type CloseReason =
   | 'prefixes-exhausted'
   /** The node's new nonce prefix leaves no room for this session's prefix (docs/gateway.md "Nonce prefixes"). */
   | 'prefix-revoked'
+  /** An operator closed the session (admin API sessions.kick). */
+  | 'admin-kick'
   /** The peer's IP is banned (docs/gateway.md "Abuse control"): closed by the session layer, refused by the listener. */
   | 'banned';
 

@@ -61,6 +61,7 @@ export async function gatewayConfig(node: { port: number; tls: boolean }, overri
     upstream: { host: '127.0.0.1', port: node.port, tls: node.tls, apiKey: GATEWAY_KEY, reconnectMinMs: 50, reconnectMaxMs: 200 },
     stratum: { host: '127.0.0.1', port: await freePort() },
     http: { port: 0 },
+    events: { wsPort: 0 },
     shutdownTimeoutMs: 2000,
   };
   return loadConfig({ overrides: merge(base, overrides), args: [], env: {} });
