@@ -11,6 +11,16 @@ import { createStratumTransports, type StratumTransports } from './transports/cr
 import type { TransportKind } from './transports/types.js';
 import { NodeLink } from './upstream/NodeLink.js';
 import type { Upstream } from './upstream/types.js';
+import { HttpServer } from './http/HttpServer.js';
+import { startWorkService, type WorkServiceRuntime } from './work/startWorkService.js';
+
+/** The work service beside (or instead of) stratum, with the HTTP listener its RPC is mounted on. */
+export interface WorkSide {
+  readonly runtime: WorkServiceRuntime;
+  readonly http: HttpServer;
+  readonly httpPort: number;
+  readonly mqttPort: number | undefined;
+}
 
 export interface GatewayDeps {
   readonly logger: Logger;
@@ -37,6 +47,8 @@ export class Gateway {
     /** Ports actually bound (a configured 0 is "off", so tests bind ephemeral ports via their own config). */
     readonly ports: BoundPorts,
     private readonly log: Logger,
+    /** Set when work.enabled (docs/work-service.md). */
+    readonly work: WorkSide | undefined,
   ) {}
 
   static async start(config: GatewayConfig, deps: GatewayDeps): Promise<Gateway> {
@@ -66,8 +78,11 @@ export class Gateway {
     });
     const stratum = createStratumTransports(config.stratum, hub.accept, log);
     const ports: BoundPorts = {};
+    let work: WorkSide | undefined;
     try {
-      for (const transport of stratum.transports) ports[transport.kind] = await transport.listen();
+      // stratum.enabled false: the work service alone, no listeners and no node link.
+      if (config.stratum.enabled) for (const transport of stratum.transports) ports[transport.kind] = await transport.listen();
+      if (config.work.enabled) work = await startWorkSide(config, log, bus);
     } catch (err) {
       await Promise.allSettled(stratum.transports.map((t) => t.close()));
       hub.close();
@@ -76,9 +91,9 @@ export class Gateway {
       await verifier.close();
       throw err;
     }
-    upstream.start();
+    if (config.stratum.enabled) upstream.start();
     log.info({ chain: config.chain, ports, upstream: `${config.upstream.host}:${config.upstream.port}` }, 'gateway started');
-    return new Gateway(config, bus, upstream, jobs, hub, verifier, apiKeys, stratum, ports, log);
+    return new Gateway(config, bus, upstream, jobs, hub, verifier, apiKeys, stratum, ports, log, work);
   }
 
   /** SIGHUP: re-reads the TLS certificate and key (api keys reload on their own when the file changes). */
@@ -98,6 +113,10 @@ export class Gateway {
 
   private async shutdown(): Promise<void> {
     this.log.info('gateway stopping');
+    if (this.work !== undefined) {
+      await this.work.runtime.stop();
+      await this.work.http.close();
+    }
     await Promise.allSettled(this.stratum.transports.map((t) => t.close()));
     this.hub.close();
     await this.verifier.close();
@@ -105,5 +124,21 @@ export class Gateway {
     await this.upstream.stop(Math.floor(this.config.shutdownTimeoutMs / 2));
     this.apiKeys.close();
     this.log.info('gateway stopped');
+  }
+}
+
+// --- work service (docs/work-service.md): its RPC on the one HTTP listener, created here until the HTTP
+// capabilities (metrics, health) own it; then this takes that HttpServer instead.
+async function startWorkSide(config: GatewayConfig, log: Logger, bus: EventBus): Promise<WorkSide> {
+  const http = new HttpServer({ host: config.http.host, port: config.http.port, logger: log });
+  let runtime: WorkServiceRuntime | undefined;
+  try {
+    runtime = await startWorkService(config, { logger: log, bus, http });
+    const httpPort = await http.listen();
+    return { runtime, http, httpPort, mqttPort: runtime.mqttPort };
+  } catch (err) {
+    await runtime?.stop();
+    await http.close();
+    throw err;
   }
 }

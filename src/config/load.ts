@@ -1,6 +1,7 @@
 // Loads and validates the gateway configuration: defaults < --config FILE (JSON) < environment < CLI args.
 import convict from 'convict';
 import { configSchema, type GatewayConfig } from './schema.js';
+import { checkWorkConfig } from '../work/config.js';
 
 export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID';
@@ -54,6 +55,11 @@ export function loadConfig(options: LoadOptions = {}): GatewayConfig {
   }
   const cfg = config.getProperties();
   checkRules(cfg);
+  try {
+    checkWorkConfig(cfg);
+  } catch (err) {
+    throw new ConfigError(err instanceof Error ? err.message : String(err));
+  }
   return cfg;
 }
 

@@ -20,6 +20,7 @@ export interface UpstreamConfig {
 }
 
 export interface StratumConfig {
+  enabled: boolean;
   host: string;
   port: number;
   tlsPort: number;
@@ -50,7 +51,86 @@ export interface GatewayConfig {
   ledger: { url: string };
   http: { host: string; port: number };
   shutdownTimeoutMs: number;
+  mqtt: MqttConfig;
+  work: WorkConfig;
 }
+
+// --- work service (docs/work-service.md); checked further by checkWorkConfig in src/work/config.ts
+export interface MqttConfig {
+  host: string;
+  port: number;
+  url: string;
+  username: string;
+  password: string;
+  workerUsername: string;
+  workerPassword: string;
+  maxClients: number;
+  connectTimeoutMs: number;
+}
+
+export interface WorkConfig {
+  enabled: boolean;
+  baseDifficulty: string;
+  servicesFile: string;
+  paymentFactor: number;
+  defaultTimeoutS: number;
+  maxTimeoutS: number;
+  serviceRatePerS: number;
+  serviceBurst: number;
+  rateLimitMaxWaitMs: number;
+  maxOpenJobs: number;
+  maxWaitersPerJob: number;
+  precacheInFlight: number;
+  precacheQueue: number;
+  precacheTimeoutMs: number;
+  cacheSize: number;
+  heartbeatMs: number;
+  statisticsMs: number;
+  nodeWsUrl: string;
+  nodePingMs: number;
+  nodeReconnectMinMs: number;
+  nodeReconnectMaxMs: number;
+  trackedAccounts: number;
+}
+
+const workSchema: convict.Schema<{ mqtt: MqttConfig; work: WorkConfig }> = {
+  mqtt: {
+    host: { doc: 'Address the embedded MQTT broker binds to.', format: String, default: '0.0.0.0', env: 'EQUIGATE_MQTT_HOST' },
+    port: { doc: 'Embedded MQTT broker (aedes) port, plain TCP (0 = off; then mqtt.url names an external broker).', format: 'port', default: 0, env: 'EQUIGATE_MQTT_PORT', arg: 'mqtt-port' },
+    url: { doc: 'External MQTT broker, e.g. mqtt://127.0.0.1:1883 (Mosquitto with config/mosquitto/). Empty = embedded broker.', format: String, default: '', env: 'EQUIGATE_MQTT_URL', arg: 'mqtt-url' },
+    username: { doc: 'The gateway\'s login at the external broker (its ACL grants the gateway topics).', format: String, default: '', env: 'EQUIGATE_MQTT_USERNAME' },
+    password: { doc: 'Password of mqtt.username.', format: String, default: '', env: 'EQUIGATE_MQTT_PASSWORD', sensitive: true },
+    workerUsername: { doc: 'Embedded broker: the username workers log in with (BoomPow clients default to "client").', format: String, default: 'client', env: 'EQUIGATE_MQTT_WORKER_USERNAME' },
+    workerPassword: { doc: 'Embedded broker: the workers\' password. Empty = anyone may connect (the ACLs still apply, logged loudly).', format: String, default: '', env: 'EQUIGATE_MQTT_WORKER_PASSWORD', sensitive: true },
+    maxClients: { doc: 'Embedded broker: most MQTT connections at once.', format: 'nat', default: 10000 },
+    connectTimeoutMs: { doc: 'External broker: give up the first connection after this long (later outages reconnect on their own).', format: 'nat', default: 10000 },
+  },
+  work: {
+    enabled: { doc: 'Run the BoomPow-compatible work service (needs mqtt.port or mqtt.url, and http.port for its RPC).', format: Boolean, default: false, env: 'EQUIGATE_WORK_ENABLED', arg: 'work-enabled' },
+    baseDifficulty: { doc: 'Base threshold, 16 hex digits: no request may ask less; precache asks exactly this (Banano: fffffe0000000000).', format: String, default: 'fffffe0000000000', env: 'EQUIGATE_WORK_BASE_DIFFICULTY' },
+    servicesFile: { doc: 'Services allowed to ask for work: "user sha256(key) [options]" per line, reloaded on change. Empty = open access (logged loudly).', format: String, default: '', env: 'EQUIGATE_WORK_SERVICES_FILE', arg: 'work-services-file' },
+    paymentFactor: { doc: 'Coin paid per credited work unit, published as payment_factor.', format: Number, default: 0, env: 'EQUIGATE_WORK_PAYMENT_FACTOR' },
+    defaultTimeoutS: { doc: 'Timeout of a work_generate without "timeout", seconds.', format: Number, default: 10 },
+    maxTimeoutS: { doc: 'Largest "timeout" honoured, seconds (below the HTTP handler timeout).', format: Number, default: 50 },
+    serviceRatePerS: { doc: 'Default requests per second per service (a services-file line may set rate=).', format: Number, default: 20 },
+    serviceBurst: { doc: 'Default burst per service (burst=).', format: 'nat', default: 40 },
+    rateLimitMaxWaitMs: { doc: 'A request over its rate waits at most this long for its turn, else is refused.', format: 'nat', default: 2000 },
+    maxOpenJobs: { doc: 'On-demand hashes being worked on at once; more requests are refused.', format: 'nat', default: 1000 },
+    maxWaitersPerJob: { doc: 'Requests waiting on one hash at once.', format: 'nat', default: 64 },
+    precacheInFlight: { doc: 'Precache hashes being worked on at once (only while no on-demand work is open).', format: 'nat', default: 8 },
+    precacheQueue: { doc: 'Hashes queued for precache (oldest dropped when full).', format: 'nat', default: 1000 },
+    precacheTimeoutMs: { doc: 'A precache hash nobody solved is given up after this long.', format: 'nat', default: 120000 },
+    cacheSize: { doc: 'Precached works kept, and finished hashes remembered to tell late results from forged ones.', format: 'nat', default: 100000 },
+    heartbeatMs: { doc: 'heartbeat topic interval.', format: 'nat', default: 1000 },
+    statisticsMs: { doc: 'statistics topic interval (also published once at start).', format: 'nat', default: 300000 },
+    nodeWsUrl: { doc: 'Node WebSocket (ws://…) whose confirmations drive precache. Empty = no precache.', format: String, default: '', env: 'EQUIGATE_WORK_NODE_WS_URL', arg: 'work-node-ws-url' },
+    nodePingMs: { doc: 'Ping the node WebSocket this often; no answer within it reconnects.', format: 'nat', default: 15000 },
+    nodeReconnectMinMs: { doc: 'First node WebSocket reconnect delay (doubles, with jitter).', format: 'nat', default: 500 },
+    nodeReconnectMaxMs: { doc: 'Cap of the node WebSocket reconnect delay.', format: 'nat', default: 30000 },
+    trackedAccounts: { doc: 'Served roots and accounts remembered for precache (each).', format: 'nat', default: 100000 },
+  },
+};
+// --- end work service
 
 export const configSchema: convict.Schema<GatewayConfig> = {
   chain: {
@@ -97,6 +177,7 @@ export const configSchema: convict.Schema<GatewayConfig> = {
     maxLineBytes: { doc: 'Largest line accepted from the node (the node itself allows 65,536).', format: 'nat', default: 65536 },
   },
   stratum: {
+    enabled: { doc: 'Run the stratum gateway and its node link (false: the work service alone).', format: Boolean, default: true, env: 'EQUIGATE_STRATUM_ENABLED', arg: 'stratum-enabled' },
     host: { doc: 'Address the miner listeners bind to.', format: String, default: '0.0.0.0', env: 'EQUIGATE_STRATUM_HOST', arg: 'stratum-host' },
     port: { doc: 'Plain TCP stratum port (0 = off).', format: 'port', default: 3333, env: 'EQUIGATE_STRATUM_PORT', arg: 'stratum-port' },
     tlsPort: { doc: 'TLS stratum port (0 = off; needs tlsCertFile and tlsKeyFile).', format: 'port', default: 0, env: 'EQUIGATE_STRATUM_TLS_PORT', arg: 'stratum-tls-port' },
@@ -131,5 +212,6 @@ export const configSchema: convict.Schema<GatewayConfig> = {
     port: { doc: 'HTTP port (0 = off).', format: 'port', default: 8080, env: 'EQUIGATE_HTTP_PORT', arg: 'http-port' },
   },
   shutdownTimeoutMs: { doc: 'Graceful shutdown gives up and exits after this long.', format: 'nat', default: 10000 },
+  ...workSchema,
 };
 
