@@ -30,7 +30,7 @@ for (const kind of ['embedded', 'external'] as BrokerKind[]) {
 
     test('the service gets valid work, losers get cancel, the winner is credited exactly once; duplicates and late results earn nothing', async () => {
       const hash = randomHash();
-      const answer = await within(stack.rpc({ action: 'work_generate', hash, difficulty: 'fffffe0000000000', user: 'wallet', api_key: 'open', id: 'r1' }), 'work_generate', 60_000);
+      const answer = await within(stack.rpc({ action: 'work_generate', hash, difficulty: 'fffffe0000000000', timeout: 50, user: 'wallet', api_key: 'open', id: 'r1' }), 'work_generate', 60_000);
       assert.equal(answer.error, undefined, `no error: ${String(answer.error)}`);
       assert.equal(answer.hash, hash);
       assert.equal(answer.id, 'r1');
@@ -75,7 +75,7 @@ for (const kind of ['embedded', 'external'] as BrokerKind[]) {
 
     test('concurrent requests for one hash share one job', async () => {
       const hash = randomHash();
-      const asks = [1, 2, 3].map((n) => stack.rpc({ action: 'work_generate', hash, user: `svc${n}`, api_key: 'open' }));
+      const asks = [1, 2, 3].map((n) => stack.rpc({ action: 'work_generate', hash, timeout: 50, user: `svc${n}`, api_key: 'open' }));
       const answers = await within(Promise.all(asks), 'three work_generate', 60_000);
       for (const a of answers) assert.equal(a.error, undefined);
       assert.equal(new Set(answers.map((a) => a.work)).size, 1, 'one work for all three');
@@ -157,7 +157,7 @@ for (const kind of ['embedded', 'external'] as BrokerKind[]) {
       await spoof2.publishAsync('cancel/ondemand', hash, { qos: 0 }).catch(() => undefined);
       // A genuine job afterwards proves the listener was listening all along.
       const real = randomHash();
-      const answer = await within(stack.rpc({ action: 'work_generate', hash: real, user: 'wallet', api_key: 'open' }), 'work_generate', 30_000);
+      const answer = await within(stack.rpc({ action: 'work_generate', hash: real, timeout: 50, user: 'wallet', api_key: 'open' }), 'work_generate', 60_000);
       assert.equal(answer.error, undefined);
       await waitFor(() => listener.received.includes(real), 'the genuine work', 10_000);
       assert.equal(listener.received.slice(received).includes(hash), false, 'spoofed work never arrived');
