@@ -9,9 +9,11 @@ import { TransportError } from '../transports/errors.js';
 import { startMiners } from '../refminer/ReferenceMiner.js';
 import { SimNode } from '../upstream/SimNode.js';
 import { runUntilSignal } from './signals.js';
+import { startDemoWork, freeLoopbackPort } from './demoWork.js';
 
-const USAGE = `usage: equigate demo [--stratum-port P] [--miners N] [--block-difficulty D] [--rate SHARES_PER_S_PER_MINER] [--duration SECONDS] [--log-level L]
-Starts a simulated devnet node, the gateway (stratum on 127.0.0.1) and N reference miners; Ctrl-C stops.
+const USAGE = `usage: equigate demo [--stratum-port P] [--miners N] [--block-difficulty D] [--rate SHARES_PER_S_PER_MINER] [--duration SECONDS] [--log-level L] [--mqtt-port P] [--http-port P]
+Starts a simulated devnet node, the gateway (stratum on 127.0.0.1) and N reference miners, and the work service
+(MQTT and HTTP on 127.0.0.1, free ports unless given) with one reference Nano worker; Ctrl-C stops.
 `;
 
 interface Tally {
@@ -35,6 +37,8 @@ export async function run(args: string[]): Promise<number> {
         rate: { type: 'string', default: '5' },
         duration: { type: 'string', default: '0' },
         'log-level': { type: 'string', default: 'warn' },
+        'mqtt-port': { type: 'string', default: '0' },
+        'http-port': { type: 'string', default: '0' },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -63,7 +67,11 @@ export async function run(args: string[]): Promise<number> {
       chain: 'devnet',
       log: { level: values['log-level'] },
       stratum: { host: '127.0.0.1', port, shareDifficulty: 1, minerJobLatencyMs: 1000 },
-      http: { port: 0 },
+      // The work service beside stratum (docs/work-service.md): embedded broker, RPC on the HTTP listener.
+      http: { host: '127.0.0.1', port: Number(values['http-port']) || (await freeLoopbackPort()) },
+      mqtt: { host: '127.0.0.1', port: Number(values['mqtt-port']) || (await freeLoopbackPort()) },
+      work: { enabled: true },
+      ledger: { url: 'sqlite::memory:' },
     },
   });
   const logger = createLogger(config.log.level);
@@ -123,6 +131,7 @@ export async function run(args: string[]): Promise<number> {
   say(`simulated devnet node on 127.0.0.1:${node.port} (TLS), block difficulty ${blockDifficulty}`);
   say(`gateway stratum on stratum+tcp://127.0.0.1:${stratumPort}; ${miners} reference miners connected to it`);
   say(`add your own: equigate miner --url stratum+tcp://127.0.0.1:${stratumPort} --key any-key-8chars`);
+  const work = await startDemoWork(gateway, bus, say);
   say('Ctrl-C stops everything gracefully.');
 
   const report = (): void =>
@@ -134,11 +143,12 @@ export async function run(args: string[]): Promise<number> {
   ticker.unref();
   const stopAll = async (): Promise<void> => {
     clearInterval(ticker);
+    await work.stop();
     await group.stop();
     await gateway.stop();
     await node.stop();
     report();
-    say(`demo summary: blocks found ${tally.blocksAccepted}, shares accepted ${tally.sharesAccepted}`);
+    say(`demo summary: blocks found ${tally.blocksAccepted}, shares accepted ${tally.sharesAccepted}, work requests answered ${work.answered()}`);
   };
   if (durationS > 0) {
     setTimeout(() => process.kill(process.pid, 'SIGINT'), durationS * 1000).unref();
