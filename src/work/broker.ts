@@ -122,7 +122,12 @@ export class EmbeddedBroker implements WorkBroker {
         resolve,
       );
     });
-    const server = net.createServer((socket) => aedes.handle(socket));
+    // No Nagle: a result or cancel is one small packet that must leave now (with Nagle and delayed ACKs each
+    // hop can stall ~40 ms).
+    const server = net.createServer((socket) => {
+      socket.setNoDelay(true);
+      aedes.handle(socket);
+    });
     server.maxConnections = this.options.maxClients;
     this.server = server;
     await new Promise<void>((resolve, reject) => {
@@ -194,7 +199,10 @@ export class ExternalBroker implements WorkBroker {
     });
     client.on('error', (err) => this.log.warn({ err: err.message }, 'mqtt broker error'));
     client.on('reconnect', () => this.log.info({ url: redact(url) }, 'reconnecting to the MQTT broker'));
-    client.on('connect', () => this.log.info({ url: redact(url) }, 'connected to the MQTT broker'));
+    client.on('connect', () => {
+      noDelay(client);
+      this.log.info({ url: redact(url) }, 'connected to the MQTT broker');
+    });
     try {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no connection within ${this.options.connectTimeoutMs} ms`)), this.options.connectTimeoutMs);
@@ -227,6 +235,12 @@ export class ExternalBroker implements WorkBroker {
     this.client = undefined;
     if (client !== undefined) await client.endAsync(false).catch(() => client.endAsync(true));
   }
+}
+
+/** mqtt.js leaves Nagle on; results and cancels are small packets that must leave at once. */
+export function noDelay(client: MqttClient): void {
+  const stream = client.stream as { setNoDelay?: (on: boolean) => void } | undefined;
+  stream?.setNoDelay?.(true);
 }
 
 function redact(url: string): string {

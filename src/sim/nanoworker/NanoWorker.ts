@@ -9,6 +9,7 @@ import { Worker } from 'node:worker_threads';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from '../../config/logger.js';
 import { silentLogger } from '../../config/logger.js';
+import { noDelay } from '../../work/broker.js';
 import { TOPIC, parseCancel, parseWork, type ClientStats, type WorkType } from '../../work/wire.js';
 
 export type WorkChoice = WorkType | 'any';
@@ -44,6 +45,7 @@ interface Pending {
   readonly hash: string;
   difficulty: bigint;
   readonly type: WorkType;
+  startedAt?: number;
 }
 
 const here = fileURLToPath(import.meta.url);
@@ -60,7 +62,8 @@ function newThread(generation: SharedArrayBuffer): Worker {
 
 export class NanoWorker {
   /** Results this worker published, in order. */
-  readonly published: { hash: string; work: string; type: WorkType; at: number }[] = [];
+  /** Results this worker published, in order; `startedAt`..`at` is the raw solve time (performance.now()). */
+  readonly published: { hash: string; work: string; type: WorkType; startedAt: number; at: number }[] = [];
   /** cancel/<type> messages received: "type:hash". */
   readonly cancels: string[] = [];
   /** client/<own address> messages received. */
@@ -99,6 +102,8 @@ export class NanoWorker {
       reconnectPeriod: 1000,
       connectTimeout: 10_000,
     });
+    noDelay(client);
+    client.on('connect', () => noDelay(client));
     const worker = new NanoWorker(client, options);
     const choice = options.work ?? 'any';
     const types: WorkType[] = choice === 'any' ? ['ondemand', 'precache'] : [choice];
@@ -190,6 +195,7 @@ export class NanoWorker {
     const pending = this.queues.ondemand.shift() ?? this.queues.precache.shift();
     if (pending === undefined) return;
     this.current = pending;
+    pending.startedAt = performance.now();
     const generation = Atomics.load(this.generation, 0);
     for (const thread of this.threads) {
       this.busyThreads += 1;
@@ -209,7 +215,7 @@ export class NanoWorker {
     const current = this.current;
     if (reply.work !== undefined && current !== undefined && current.hash === reply.hash && reply.generation === Atomics.load(this.generation, 0)) {
       this.abandonCurrent();
-      this.published.push({ hash: reply.hash, work: reply.work, type: current.type, at: performance.now() });
+      this.published.push({ hash: reply.hash, work: reply.work, type: current.type, startedAt: current.startedAt ?? 0, at: performance.now() });
       this.client.publish(TOPIC.result(current.type), `${reply.hash},${reply.work},${this.options.address}`, { qos: 1 });
     }
     // Threads of an abandoned generation come back one by one; the next job starts once all are free.
