@@ -99,6 +99,8 @@ interface Job {
   published: bigint;
   readonly waiters: Set<Waiter>;
   timer: NodeJS.Timeout | undefined;
+  /** Published on work/precache before a service asked for it: its end is announced on both cancel topics. */
+  wasPrecache: boolean;
 }
 
 type Finished = 'solved' | 'timeout' | 'cancelled' | 'expired';
@@ -187,7 +189,7 @@ export class WorkService {
       return Promise.reject(new WorkError('OVERLOADED', 'the work service is at its limit of open requests; retry shortly'));
     }
     if (job === undefined) {
-      job = { hash: request.hash, type: 'ondemand', published: request.difficulty, waiters: new Set(), timer: undefined };
+      job = { hash: request.hash, type: 'ondemand', published: request.difficulty, waiters: new Set(), timer: undefined, wasPrecache: false };
       this.jobs.set(job.hash, job);
       this.finished.delete(job.hash);
       this.precacheQueue.delete(job.hash);
@@ -400,6 +402,7 @@ export class WorkService {
     else this.openPrecache -= 1;
     this.remember(this.finished, job.hash, why);
     this.deps.broker.publish(TOPIC.cancel(job.type), job.hash, { qos: 1, retain: false });
+    if (job.wasPrecache && job.type !== 'precache') this.deps.broker.publish(TOPIC.cancel('precache'), job.hash, { qos: 1, retain: false });
     this.pumpPrecache();
   }
 
@@ -417,7 +420,7 @@ export class WorkService {
       const hash = this.precacheQueue.values().next().value as string;
       this.precacheQueue.delete(hash);
       if (this.jobs.has(hash) || this.cache.has(hash)) continue;
-      const job: Job = { hash, type: 'precache', published: this.settings.baseDifficulty, waiters: new Set(), timer: undefined };
+      const job: Job = { hash, type: 'precache', published: this.settings.baseDifficulty, waiters: new Set(), timer: undefined, wasPrecache: true };
       job.timer = setTimeout(() => this.closeJob(job, 'expired'), this.settings.precacheTimeoutMs);
       job.timer.unref();
       this.jobs.set(hash, job);

@@ -1,6 +1,7 @@
 // One interface over the two MQTT set-ups (docs/work-service.md "Brokers"): the embedded aedes broker, where the
 // gateway publishes in process and enforces the ACLs itself, and an external broker (e.g. Mosquitto) reached with
 // the mqtt client, where the broker's ACL file does the same. The work service sees only WorkBroker.
+import { createHash, timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Aedes, type AuthenticateError, type Client, type Subscription } from 'aedes';
@@ -91,7 +92,7 @@ export class EmbeddedBroker implements WorkBroker {
     const aedes = await Aedes.createBroker({
       authenticate: (_client, username, password, done) => {
         if (workerPassword === '') return done(null, true);
-        const ok = username === workerUsername && password !== undefined && password.toString('utf8') === workerPassword;
+        const ok = username === workerUsername && password !== undefined && sameSecret(password, workerPassword);
         if (ok) return done(null, true);
         const err = new Error('bad username or password') as AuthenticateError;
         (err as { returnCode: number }).returnCode = 4;
@@ -235,6 +236,13 @@ export class ExternalBroker implements WorkBroker {
     this.client = undefined;
     if (client !== undefined) await client.endAsync(false).catch(() => client.endAsync(true));
   }
+}
+
+/** Constant-time comparison of a presented password with the configured one (both hashed to equal length). */
+function sameSecret(presented: Buffer, expected: string): boolean {
+  const a = createHash('sha256').update(presented).digest();
+  const b = createHash('sha256').update(expected, 'utf8').digest();
+  return timingSafeEqual(a, b);
 }
 
 /** mqtt.js leaves Nagle on; results and cancels are small packets that must leave at once. */

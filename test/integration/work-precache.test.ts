@@ -103,11 +103,27 @@ describe('on-demand work goes before precache', () => {
     // Now an on-demand job stays open (nobody works) while the node confirms the served account's next block.
     const blocking = stack.rpc({ action: 'work_generate', hash: randomHash(), timeout: 2, user: 'wallet' });
     await waitFor(() => stack.service.stats().openOndemand === 1, 'on-demand open', 10_000);
-    node.confirm({ account: randomAddress(), hash: randomHash(), previous: served });
+    const next = randomHash();
+    node.confirm({ account: randomAddress(), hash: next, previous: served });
     await waitFor(() => stack.service.stats().precacheQueued === 1, 'precache queued', 10_000);
     assert.equal(stack.service.stats().openPrecache, 0, 'not started while on-demand work is open');
     const timedOut = await within(blocking, 'the on-demand timeout', 10_000);
     assert.match(String(timedOut.error), /Timeout reached without work/);
     await waitFor(() => stack.service.stats().openPrecache === 1, 'precache started once on-demand work ended', 10_000);
+
+    // A service asks for the hash being precached: the job becomes on-demand (credited so), and its end is
+    // announced on both cancel topics, since workers may hold it from either.
+    const cancels: string[] = [];
+    await raw.subscribeAsync(['cancel/ondemand', 'cancel/precache'], { qos: 1 });
+    raw.on('message', (topic, payload) => cancels.push(`${topic} ${payload.toString()}`));
+    const asked = stack.rpc({ action: 'work_generate', hash: next, timeout: 30, user: 'wallet' });
+    await waitFor(() => stack.service.stats().openOndemand === 1 && stack.service.stats().openPrecache === 0, 'upgraded to on-demand', 10_000);
+    const solver = randomAddress();
+    await raw.publishAsync('result/precache', `${next},${findWork(next, (v) => v >= 0xff00000000000000n)},${solver}`, { qos: 1 });
+    assert.equal((await within(asked, 'answer', 10_000)).error, undefined);
+    await waitFor(() => cancels.includes(`cancel/ondemand ${next}`) && cancels.includes(`cancel/precache ${next}`), 'both cancels', 10_000);
+    await waitFor(() => stack.service.stats().accepted.ondemand >= 2, 'accepted', 10_000);
+    const totals = await stack.credits.totals(solver);
+    assert.deepEqual([totals.ondemand, totals.precache], [1, 0], 'credited as on-demand whatever the topic said');
   });
 });
