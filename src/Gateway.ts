@@ -130,7 +130,9 @@ export class Gateway {
 // --- work service (docs/work-service.md): its RPC on the one HTTP listener, created here until the HTTP
 // capabilities (metrics, health) own it; then this takes that HttpServer instead.
 async function startWorkSide(config: GatewayConfig, log: Logger, bus: EventBus): Promise<WorkSide> {
-  const http = new HttpServer({ host: config.http.host, port: config.http.port, logger: log });
+  // A work_generate may wait its full timeout plus the rate-limit wait: the handler bound must exceed both.
+  const handlerTimeoutMs = Math.max(60_000, config.work.maxTimeoutS * 1000 + config.work.rateLimitMaxWaitMs + 5_000);
+  const http = new HttpServer({ host: config.http.host, port: config.http.port, logger: log, handlerTimeoutMs });
   let runtime: WorkServiceRuntime | undefined;
   try {
     runtime = await startWorkService(config, { logger: log, bus, http });
