@@ -1,6 +1,6 @@
 // The composition root: builds the one data path of design.md §1 from its parts and owns their lifetimes.
 // node ─▶ Upstream ─▶ JobBook ─▶ MinerHub/Session × N ─▶ transports; solutions ─▶ VerifierPool ─▶ Upstream.
-import type { Logger } from './config/logger.js';
+import { silentLogger, type Logger } from './config/logger.js';
 import type { GatewayConfig } from './config/schema.js';
 import { EventBus } from './events/EventBus.js';
 import { JobBook } from './jobs/JobBook.js';
@@ -64,7 +64,8 @@ export class Gateway {
       logger: log,
       bus,
     });
-    const apiKeys = new ApiKeys({ file: config.stratum.apiKeysFile, logger: log });
+    // With stratum off nobody can log in: its open-access warning would only mislead.
+    const apiKeys = new ApiKeys({ file: config.stratum.apiKeysFile, logger: config.stratum.enabled ? log : silentLogger() });
     const hub = new MinerHub({
       stratum: config.stratum,
       instanceId: config.instanceId,
@@ -92,7 +93,7 @@ export class Gateway {
       throw err;
     }
     if (config.stratum.enabled) upstream.start();
-    log.info({ chain: config.chain, ports, upstream: `${config.upstream.host}:${config.upstream.port}` }, 'gateway started');
+    log.info({ chain: config.chain, ports, upstream: config.stratum.enabled ? `${config.upstream.host}:${config.upstream.port}` : 'off' }, 'gateway started');
     return new Gateway(config, bus, upstream, jobs, hub, verifier, apiKeys, stratum, ports, log, work);
   }
 

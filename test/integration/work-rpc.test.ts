@@ -70,6 +70,9 @@ describe('work RPC with a services file', () => {
   test('a multiplier asks that multiple of the base, and the answer meets it', async () => {
     const hash = randomHash();
     const raw = await stack.rawClient();
+    const feed: string[] = [];
+    raw.on('message', (topic, payload) => feed.push(`${topic} ${payload.toString()}`));
+    await raw.subscribeAsync('service/wallet', { qos: 1 });
     const pending = stack.rpc({ action: 'work_generate', hash, multiplier: '16', timeout: 30, ...wallet });
     await waitFor(() => stack.service.stats().openOndemand === 1, 'open', 10_000);
     // 16 × ff00… = fff0000000000000
@@ -79,6 +82,7 @@ describe('work RPC with a services file', () => {
     assert.equal(answer.work, work);
     assert.ok(BigInt(`0x${String(answer.difficulty)}`) >= 0xfff0000000000000n);
     assert.ok(Number(answer.multiplier) >= 16);
+    await waitFor(() => feed.includes(`service/wallet ${hash},ondemand`), 'service/wallet feed', 10_000);
   });
 
   test('over its rate a service waits a bounded time, then is refused', async () => {
