@@ -12,7 +12,7 @@ function isBenchModule(m: unknown): m is BenchModule {
 
 const name = process.argv[2];
 if (!name || !/^[\w-]+$/.test(name)) {
-  process.stderr.write('usage: node --import tsx bench/run.ts <name>   (runs bench/<name>.ts)\n');
+  process.stderr.write('usage: node --import tsx bench/run.ts <name>   (runs bench/<name>.ts: fanout, shares, socketwrite, verify, nano-work)\n');
   process.exit(2);
 }
 const file = path.join(path.dirname(fileURLToPath(import.meta.url)), `${name}.ts`);

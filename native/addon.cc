@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "blake2b.h"
+#include "nano_work.h"
 #include "pow.h"
 #include "sha256.h"
 #include "siphash.h"
@@ -242,6 +243,26 @@ Napi::Value SolutionBytes(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, isInt ? double(eg::solutionBytes(static_cast<int>(d))) : 0);
 }
 
+// --- Nano/Banano work generation (docs/work-service.md "Work value"); used by the reference worker's threads.
+// nanoWorkGenerate(root: Uint8Array(32), threshold: bigint, startNonce: bigint, iterations: number)
+//   → { work: bigint, value: bigint } for the first nonce in [start, start + iterations) meeting the
+//   threshold, or null. Synchronous: callers run it on worker threads in bounded chunks.
+Napi::Value NanoWorkGenerate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Bytes root = bytesArg(info, 0, "root");
+  if (root.len != 32) throw Napi::RangeError::New(env, "root must be 32 bytes");
+  const uint64_t threshold = u64Arg(info, 1, "threshold");
+  const uint64_t start = u64Arg(info, 2, "startNonce");
+  const size_t iterations = countArg(info, 3, "iterations", 1e12);
+  uint64_t found = 0, value = 0;
+  if (!eg::nanoWorkSearch(root.data, threshold, start, iterations, &found, &value)) return env.Null();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("work", Napi::BigInt::New(env, found));
+  o.Set("value", Napi::BigInt::New(env, value));
+  return o;
+}
+// --- end Nano/Banano work generation
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("blake2b", Napi::Function::New(env, Blake2b, "blake2b"));
   exports.Set("sha256", Napi::Function::New(env, Sha256, "sha256"));
@@ -252,6 +273,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("loopBench", Napi::Function::New(env, LoopBench, "loopBench"));
   exports.Set("solve", Napi::Function::New(env, Solve, "solve"));
   exports.Set("solutionBytes", Napi::Function::New(env, SolutionBytes, "solutionBytes"));
+  exports.Set("nanoWorkGenerate", Napi::Function::New(env, NanoWorkGenerate, "nanoWorkGenerate"));
   return exports;
 }
 

@@ -1,24 +1,26 @@
 // The composition root: builds the one data path of docs/architecture.md from its parts and owns their lifetimes.
 // node ─▶ Upstream ─▶ JobBook ─▶ MinerHub/Session × N ─▶ transports; solutions ─▶ VerifierPool ─▶ Upstream.
-import type { Logger } from './config/logger.js';
+// Beside it: operations (HTTP, metrics, event API; src/Operations.ts) and the work service (src/work/).
+import { silentLogger, type Logger } from './config/logger.js';
 import type { GatewayConfig } from './config/schema.js';
 import { EventBus } from './events/EventBus.js';
+import type { HttpServer } from './http/HttpServer.js';
 import { JobBook } from './jobs/JobBook.js';
+import { GatewayMetrics } from './metrics/GatewayMetrics.js';
+import { startOperations, type Operations } from './Operations.js';
+import { hubSessionDirectory } from './operations/hubSessionDirectory.js';
+import type { SolutionVerifier } from './pow/types.js';
+import { VerifierPool } from './pow/VerifierPool.js';
 import { ApiKeys } from './stratum/ApiKeys.js';
 import { MinerHub } from './stratum/MinerHub.js';
-import { VerifierPool } from './pow/VerifierPool.js';
-import { createStratumListeners, type StratumListenerSpec, type StratumListeners } from './transports/createTransports.js';
 import { resolvePortProfiles } from './stratum/portProfiles.js';
+import { createStratumListeners, type StratumListenerSpec, type StratumListeners } from './transports/createTransports.js';
+import { checkDescriptorBudget, readOpenFileLimit } from './transports/descriptorBudget.js';
 import type { Transport } from './transports/ListenerBase.js';
 import type { TransportKind } from './transports/types.js';
-import { checkDescriptorBudget, readOpenFileLimit } from './transports/descriptorBudget.js';
 import { NodeLink } from './upstream/NodeLink.js';
 import type { Upstream } from './upstream/types.js';
-// ---- operations (docs/operations.md) ----
-import { GatewayMetrics } from './metrics/GatewayMetrics.js';
-import { hubSessionDirectory } from './operations/hubSessionDirectory.js';
-import { startOperations, type Operations } from './Operations.js';
-import type { SolutionVerifier } from './pow/types.js';
+import { startWorkService, type WorkServiceRuntime } from './work/startWorkService.js';
 
 export interface GatewayDeps {
   readonly logger: Logger;
@@ -41,6 +43,13 @@ export interface BoundListener {
   readonly port: number;
 }
 
+/** The work service beside (or instead of) stratum; its RPC is POST / on the operations' HTTP listener. */
+export interface WorkSide {
+  readonly runtime: WorkServiceRuntime;
+  readonly httpPort: number;
+  readonly mqttPort: number | undefined;
+}
+
 export class Gateway {
   private stopping: Promise<void> | undefined;
 
@@ -60,13 +69,16 @@ export class Gateway {
     private readonly log: Logger,
     /** HTTP (health, ready, metrics, admin, dashboard) and the event API; their ports are operations.httpPort / eventsPort. */
     readonly operations: Operations,
+    /** Set when work.enabled (docs/work-service.md). */
+    readonly work: WorkSide | undefined,
   ) {}
 
   static async start(config: GatewayConfig, deps: GatewayDeps): Promise<Gateway> {
     const log = deps.logger;
+    const stratumOn = config.stratum.enabled;
     // Hostile peers (docs/hostile-peers.md): miners can never take the node link's descriptor.
     const openFileLimit = deps.openFileLimit ?? readOpenFileLimit();
-    checkDescriptorBudget(config.stratum.maxConnections, openFileLimit); // throws TransportError FD_LIMIT
+    if (stratumOn) checkDescriptorBudget(config.stratum.maxConnections, openFileLimit); // throws TransportError FD_LIMIT
     if (openFileLimit === undefined) log.warn('open-file limit unknown (no /proc/self/limits): stratum.maxConnections not checked against it');
     const bus = deps.bus ?? new EventBus({ logger: log });
     const upstream = deps.upstream ?? new NodeLink({ config: config.upstream, logger: log, bus });
@@ -81,7 +93,8 @@ export class Gateway {
       logger: log,
       bus,
     });
-    const apiKeys = new ApiKeys({ file: config.stratum.apiKeysFile, logger: log });
+    // With stratum off nobody can log in: its open-access warning would only mislead.
+    const apiKeys = new ApiKeys({ file: config.stratum.apiKeysFile, logger: stratumOn ? log : silentLogger() });
     const profiles = resolvePortProfiles(config.stratum);
     const hub = new MinerHub({
       profiles,
@@ -95,39 +108,26 @@ export class Gateway {
       bus,
       logger: log,
     });
-    const specs: StratumListenerSpec[] = profiles.flatMap((profile) =>
-      profile.listeners.map((l) => ({ kind: l.transport, host: l.host, port: l.port, tlsCertFile: l.tlsCertFile, tlsKeyFile: l.tlsKeyFile, profile: profile.name, acceptor: hub.acceptorFor(profile.name) })),
-    );
-    let stratum: StratumListeners;
-    try {
-      stratum = createStratumListeners(config.stratum, specs, log, { admission: hub.admits });
-    } catch (err) {
-      hub.close();
-      jobs.close();
-      apiKeys.close();
-      await verifier.close();
-      throw err;
-    }
+    const specs: StratumListenerSpec[] = stratumOn
+      ? profiles.flatMap((profile) =>
+          profile.listeners.map((l) => ({ kind: l.transport, host: l.host, port: l.port, tlsCertFile: l.tlsCertFile, tlsKeyFile: l.tlsKeyFile, profile: profile.name, acceptor: hub.acceptorFor(profile.name) })),
+        )
+      : [];
     const ports: BoundPorts = {};
     const listeners: BoundListener[] = [];
+    let stratum: StratumListeners | undefined;
+    let operations: Operations | undefined;
+    let work: WorkServiceRuntime | undefined;
     try {
+      stratum = createStratumListeners(config.stratum, specs, log, { admission: hub.admits });
       for (const { spec, transport } of stratum.listeners) {
         const port = await transport.listen();
         if (spec.profile === 'default') ports[transport.kind] = port;
         listeners.push({ profile: spec.profile, transport: transport.kind, host: spec.host, port });
       }
-    } catch (err) {
-      await Promise.allSettled(transportsOf(stratum).map((t) => t.close()));
-      hub.close();
-      jobs.close();
-      apiKeys.close();
-      await verifier.close();
-      throw err;
-    }
-    // Operations (docs/operations.md): the one place where the gateway's own bus consumers are registered
-    // (statistics, metrics, event API), before the node link starts so they miss nothing.
-    let operations: Operations;
-    try {
+      const tlsListeners = stratum.tls;
+      // Operations (docs/operations.md) is the one place where the gateway's own bus consumers are registered
+      // (statistics, metrics, event API), before the node link starts so they miss nothing.
       operations = await startOperations({
         config,
         bus,
@@ -136,27 +136,47 @@ export class Gateway {
         bans: hub.bans,
         metrics,
         upstreamUp: () => upstream.isUp,
+        upstreamRequired: stratumOn,
         ports,
         reload: async () => {
           await apiKeys.reload();
-          const results = await Promise.all(stratum.tls.map((tls) => tls.reloadCertificates()));
+          const results = await Promise.all(tlsListeners.map((tls) => tls.reloadCertificates()));
           return { apiKeys: apiKeys.size, tlsCertificate: results.length === 0 ? 'off' : results.every(Boolean) };
         },
+        // The work service's RPC is POST / on the same HTTP listener (docs/work-service.md).
+        mountRoutes: config.work.enabled
+          ? async (http: HttpServer) => {
+              work = await startWorkService(config, { logger: log, bus, http });
+            }
+          : undefined,
       });
     } catch (err) {
-      await Promise.allSettled(transportsOf(stratum).map((t) => t.close()));
+      await work?.stop();
+      await operations?.close();
+      if (stratum !== undefined) await Promise.allSettled(transportsOf(stratum).map((t) => t.close()));
       hub.close();
       jobs.close();
       apiKeys.close();
       await verifier.close();
       throw err;
     }
-    upstream.start();
+    // stratum.enabled false: the work service alone, no listeners and no node link.
+    if (stratumOn) upstream.start();
+    const workRuntime = work as WorkServiceRuntime | undefined;
+    const workSide: WorkSide | undefined =
+      workRuntime === undefined ? undefined : { runtime: workRuntime, httpPort: operations.httpPort ?? 0, mqttPort: workRuntime.mqttPort };
     log.info(
-      { chain: config.chain, listeners, http: operations.httpPort, events: operations.eventsPort, upstream: `${config.upstream.host}:${config.upstream.port}` },
+      {
+        chain: config.chain,
+        listeners,
+        http: operations.httpPort,
+        events: operations.eventsPort,
+        mqtt: workSide?.mqttPort,
+        upstream: stratumOn ? `${config.upstream.host}:${config.upstream.port}` : 'off',
+      },
       'gateway started',
     );
-    return new Gateway(config, bus, upstream, jobs, hub, verifier, apiKeys, stratum, ports, listeners, log, operations);
+    return new Gateway(config, bus, upstream, jobs, hub, verifier, apiKeys, stratum, ports, listeners, log, operations, workSide);
   }
 
   /** SIGHUP: re-reads the TLS certificate and key (api keys reload on their own when the file changes). */
@@ -176,6 +196,7 @@ export class Gateway {
 
   private async shutdown(): Promise<void> {
     this.log.info('gateway stopping');
+    await this.work?.runtime.stop();
     await Promise.allSettled([...transportsOf(this.stratum).map((t) => t.close()), this.operations.close()]);
     this.hub.close();
     await this.verifier.close();

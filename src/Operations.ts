@@ -31,6 +31,10 @@ export interface OperationsDeps {
   readonly upstreamUp: () => boolean;
   /** Ports of the default profile by transport. */
   readonly ports: Partial<Record<TransportKind, number>>;
+  /** Mounts other capabilities' routes on the HTTP listener before it listens (the work service's RPC). */
+  readonly mountRoutes?: (http: HttpServer) => Promise<void>;
+  /** false when stratum is off (work service alone): no node link, so it is no readiness condition. */
+  readonly upstreamRequired?: boolean;
   /** Re-reads miner api keys and the TLS certificate (admin `reload`, like SIGHUP). */
   readonly reload: () => Promise<{ apiKeys: number; tlsCertificate: boolean | 'off' }>;
 }
@@ -80,7 +84,9 @@ export async function startOperations(deps: OperationsDeps): Promise<Operations>
     statistics = provisional;
   }
   const readiness = new Readiness();
-  readiness.add('upstream', () => (deps.upstreamUp() ? { ok: true } : { ok: false, reason: `node link is ${upstreamState}` }));
+  if (deps.upstreamRequired !== false) {
+    readiness.add('upstream', () => (deps.upstreamUp() ? { ok: true } : { ok: false, reason: `node link is ${upstreamState}` }));
+  }
 
   let events: EventApiServer | undefined;
   let eventsPort: number | undefined;
@@ -147,6 +153,7 @@ export async function startOperations(deps: OperationsDeps): Promise<Operations>
         upstreamState: () => upstreamState,
         eventApi: () => ({ port: eventsPort ?? 0, tokenRequired: config.events.token !== '' }),
       });
+      await deps.mountRoutes?.(http);
       httpPort = await http.listen();
     }
   } catch (err) {

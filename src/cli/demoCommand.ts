@@ -9,10 +9,13 @@ import { TransportError } from '../transports/errors.js';
 import { startMiners } from '../sim/refminer/ReferenceMiner.js';
 import { SimNode } from '../sim/SimNode.js';
 import { runUntilSignal } from './signals.js';
+import { startDemoWork, freeLoopbackPort } from './demoWork.js';
 
-const USAGE = `usage: equigate demo [--stratum-port P] [--http-port P] [--events-port P] [--miners N] [--block-difficulty D] [--rate SHARES_PER_S_PER_MINER] [--duration SECONDS] [--log-level L]
-Starts a simulated devnet node, the gateway (stratum on 127.0.0.1) and N reference miners; Ctrl-C stops.
-The dashboard is on http://127.0.0.1:HTTP_PORT/ (default 8080), the event API on ws://127.0.0.1:EVENTS_PORT (8081); 0 = off.
+const USAGE = `usage: equigate demo [--stratum-port P] [--http-port P] [--events-port P] [--mqtt-port P] [--miners N] [--block-difficulty D] [--rate SHARES_PER_S_PER_MINER] [--duration SECONDS] [--log-level L]
+Starts a simulated devnet node, the gateway (stratum on 127.0.0.1) and N reference miners, and the work service
+(MQTT on 127.0.0.1, a free port unless given) with one reference Nano worker; Ctrl-C stops.
+The dashboard is on http://127.0.0.1:HTTP_PORT/ (default 8080; the work RPC is POST / there), the event API on
+ws://127.0.0.1:EVENTS_PORT (8081); 0 = off.
 `;
 
 interface Tally {
@@ -38,6 +41,7 @@ export async function run(args: string[]): Promise<number> {
         rate: { type: 'string', default: '5' },
         duration: { type: 'string', default: '0' },
         'log-level': { type: 'string', default: 'warn' },
+        'mqtt-port': { type: 'string', default: '0' },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -77,6 +81,10 @@ export async function run(args: string[]): Promise<number> {
       stratum: { host: '127.0.0.1', port, shareDifficulty: 1, minerJobLatencyMs: 1000 },
       http: { host: '127.0.0.1', port: httpPort },
       events: { host: '127.0.0.1', wsPort: eventsPort },
+      // The work service beside stratum (docs/work-service.md): embedded broker, RPC on the HTTP listener.
+      mqtt: { host: '127.0.0.1', port: Number(values['mqtt-port']) || (await freeLoopbackPort()) },
+      work: { enabled: true },
+      ledger: { url: 'sqlite::memory:' },
     },
   });
   const logger = createLogger(config.log.level, undefined, config.log.format);
@@ -142,6 +150,7 @@ export async function run(args: string[]): Promise<number> {
   }
   if (gateway.operations.eventsPort !== undefined) say(`event API: ws://127.0.0.1:${gateway.operations.eventsPort} (docs/event-api.md)`);
   say(`add your own: equigate miner --url stratum+tcp://127.0.0.1:${stratumPort} --key any-key-8chars`);
+  const work = await startDemoWork(gateway, bus, say);
   say('Ctrl-C stops everything gracefully.');
 
   const report = (): void =>
@@ -153,11 +162,12 @@ export async function run(args: string[]): Promise<number> {
   ticker.unref();
   const stopAll = async (): Promise<void> => {
     clearInterval(ticker);
+    await work.stop();
     await group.stop();
     await gateway.stop();
     await node.stop();
     report();
-    say(`demo summary: blocks found ${tally.blocksAccepted}, shares accepted ${tally.sharesAccepted}`);
+    say(`demo summary: blocks found ${tally.blocksAccepted}, shares accepted ${tally.sharesAccepted}, work requests answered ${work.answered()}`);
   };
   if (durationS > 0) {
     setTimeout(() => process.kill(process.pid, 'SIGINT'), durationS * 1000).unref();

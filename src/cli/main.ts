@@ -4,6 +4,7 @@ export const COMMANDS: Readonly<Record<string, { summary: string; load: () => Pr
   demo: { summary: 'sim node + gateway + reference miners on devnet (what npm start runs)', load: () => import('./demoCommand.js') },
   'sim-node': { summary: 'run the simulated Beam/Hds node (--config FILE)', load: () => import('./simNodeCommand.js') },
   miner: { summary: 'reference miner (--url … --key KEY [--miners N] [--rate R])', load: () => import('./minerCommand.js') },
+  'nano-worker': { summary: 'reference Nano/Banano work worker (--mqtt URL --address ADDR [--threads N] [--work T])', load: () => import('./nanoWorkerCommand.js') },
   pow: { summary: 'pow verify … : verify solutions (see equigate pow verify --help)', load: () => import('./powCommand.js') },
 };
 

@@ -1,14 +1,10 @@
 // Loads and validates the gateway configuration: defaults < --config FILE (JSON) < environment < CLI args.
 import convict from 'convict';
 import { configSchema, type GatewayConfig } from './schema.js';
+import { ConfigError } from './errors.js';
+import { checkWorkConfig } from './workRules.js';
 
-export class ConfigError extends Error {
-  readonly code = 'CONFIG_INVALID';
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
 
 const HEX_EVEN_RE = /^(?:[0-9a-f]{2})*$/;
 
@@ -77,6 +73,7 @@ export function loadValidated<T>(schema: convict.Schema<T>, options: LoadOptions
 export function loadConfig(options: LoadOptions = {}): GatewayConfig {
   const cfg = loadValidated(configSchema, options);
   checkRules(cfg);
+  checkWorkConfig(cfg);
   return cfg;
 }
 

@@ -21,6 +21,7 @@ export interface UpstreamConfig {
 }
 
 export interface StratumConfig {
+  enabled: boolean;
   host: string;
   port: number;
   tlsPort: number;
@@ -111,6 +112,9 @@ export interface GatewayConfig {
   // ---- operations (event API, admin) ----
   events: EventsConfig;
   admin: AdminConfig;
+  // ---- work service ----
+  mqtt: MqttConfig;
+  work: WorkConfig;
 }
 
 /** The WebSocket event API (docs/event-api.md). */
@@ -170,6 +174,83 @@ function listenersFormat(value: unknown): void {
   });
 }
 
+// --- work service (docs/work-service.md); checked further by checkWorkConfig in src/config/workRules.ts
+export interface MqttConfig {
+  host: string;
+  port: number;
+  url: string;
+  username: string;
+  password: string;
+  workerUsername: string;
+  workerPassword: string;
+  maxClients: number;
+  connectTimeoutMs: number;
+}
+
+export interface WorkConfig {
+  enabled: boolean;
+  baseDifficulty: string;
+  servicesFile: string;
+  paymentFactor: number;
+  defaultTimeoutS: number;
+  maxTimeoutS: number;
+  serviceRatePerS: number;
+  serviceBurst: number;
+  rateLimitMaxWaitMs: number;
+  maxOpenJobs: number;
+  maxWaitersPerJob: number;
+  precacheInFlight: number;
+  precacheQueue: number;
+  precacheTimeoutMs: number;
+  cacheSize: number;
+  heartbeatMs: number;
+  statisticsMs: number;
+  nodeWsUrl: string;
+  nodePingMs: number;
+  nodeReconnectMinMs: number;
+  nodeReconnectMaxMs: number;
+  trackedAccounts: number;
+}
+
+const workSchema: convict.Schema<{ mqtt: MqttConfig; work: WorkConfig }> = {
+  mqtt: {
+    host: { doc: 'Address the embedded MQTT broker binds to.', format: String, default: '0.0.0.0', env: 'EQUIGATE_MQTT_HOST' },
+    port: { doc: 'Embedded MQTT broker (aedes) port, plain TCP (0 = off; then mqtt.url names an external broker).', format: 'port', default: 0, env: 'EQUIGATE_MQTT_PORT', arg: 'mqtt-port' },
+    url: { doc: 'External MQTT broker, e.g. mqtt://127.0.0.1:1883 (Mosquitto with config/mosquitto/). Empty = embedded broker.', format: String, default: '', env: 'EQUIGATE_MQTT_URL', arg: 'mqtt-url' },
+    username: { doc: 'The gateway\'s login at the external broker (its ACL grants the gateway topics).', format: String, default: '', env: 'EQUIGATE_MQTT_USERNAME' },
+    password: { doc: 'Password of mqtt.username.', format: String, default: '', env: 'EQUIGATE_MQTT_PASSWORD', sensitive: true },
+    workerUsername: { doc: 'Embedded broker: the username workers log in with (BoomPow clients default to "client").', format: String, default: 'client', env: 'EQUIGATE_MQTT_WORKER_USERNAME' },
+    workerPassword: { doc: 'Embedded broker: the workers\' password. Empty = anyone may connect (the ACLs still apply, logged loudly).', format: String, default: '', env: 'EQUIGATE_MQTT_WORKER_PASSWORD', sensitive: true },
+    maxClients: { doc: 'Embedded broker: most MQTT connections at once.', format: intIn({ min: 1, max: 1_000_000 }), default: 10000 },
+    connectTimeoutMs: { doc: 'External broker: give up the first connection after this long (later outages reconnect on their own).', format: intIn({ min: 100, max: 600_000 }), default: 10000 },
+  },
+  work: {
+    enabled: { doc: 'Run the BoomPow-compatible work service (needs mqtt.port or mqtt.url, and http.port for its RPC).', format: Boolean, default: false, env: 'EQUIGATE_WORK_ENABLED', arg: 'work-enabled' },
+    baseDifficulty: { doc: 'Base threshold, 16 hex digits: no request may ask less; precache asks exactly this (Banano: fffffe0000000000).', format: String, default: 'fffffe0000000000', env: 'EQUIGATE_WORK_BASE_DIFFICULTY' },
+    servicesFile: { doc: 'Services allowed to ask for work: "user sha256(key) [options]" per line, reloaded on change. Empty = open access (logged loudly).', format: String, default: '', env: 'EQUIGATE_WORK_SERVICES_FILE', arg: 'work-services-file' },
+    paymentFactor: { doc: 'Coin paid per credited work unit, published as payment_factor.', format: Number, default: 0, env: 'EQUIGATE_WORK_PAYMENT_FACTOR' },
+    defaultTimeoutS: { doc: 'Timeout of a work_generate without "timeout", seconds.', format: Number, default: 10 },
+    maxTimeoutS: { doc: 'Largest "timeout" honoured, seconds (below the HTTP handler timeout).', format: Number, default: 50 },
+    serviceRatePerS: { doc: 'Default requests per second per service (a services-file line may set rate=).', format: Number, default: 20 },
+    serviceBurst: { doc: 'Default burst per service (burst=).', format: intIn({ min: 1, max: 1_000_000 }), default: 40 },
+    rateLimitMaxWaitMs: { doc: 'A request over its rate waits at most this long for its turn, else is refused.', format: intIn({ min: 0, max: 600_000 }), default: 2000 },
+    maxOpenJobs: { doc: 'On-demand hashes being worked on at once; more requests are refused.', format: intIn({ min: 1, max: 1_000_000 }), default: 1000 },
+    maxWaitersPerJob: { doc: 'Requests waiting on one hash at once.', format: intIn({ min: 1, max: 100_000 }), default: 64 },
+    precacheInFlight: { doc: 'Precache hashes being worked on at once (only while no on-demand work is open).', format: intIn({ min: 0, max: 100_000 }), default: 8 },
+    precacheQueue: { doc: 'Hashes queued for precache (oldest dropped when full).', format: intIn({ min: 0, max: 10_000_000 }), default: 1000 },
+    precacheTimeoutMs: { doc: 'A precache hash nobody solved is given up after this long.', format: intIn({ min: 1000, max: 86_400_000 }), default: 120000 },
+    cacheSize: { doc: 'Precached works kept, and finished hashes remembered to tell late results from forged ones.', format: intIn({ min: 1, max: 10_000_000 }), default: 100000 },
+    heartbeatMs: { doc: 'heartbeat topic interval.', format: intIn({ min: 100, max: 60_000 }), default: 1000 },
+    statisticsMs: { doc: 'statistics topic interval (also published once at start).', format: intIn({ min: 1000, max: 86_400_000 }), default: 300000 },
+    nodeWsUrl: { doc: 'Node WebSocket (ws://…) whose confirmations drive precache. Empty = no precache.', format: String, default: '', env: 'EQUIGATE_WORK_NODE_WS_URL', arg: 'work-node-ws-url' },
+    nodePingMs: { doc: 'Ping the node WebSocket this often; no answer within it reconnects.', format: intIn({ min: 100, max: 600_000 }), default: 15000 },
+    nodeReconnectMinMs: { doc: 'First node WebSocket reconnect delay (doubles, with jitter).', format: intIn({ min: 1, max: 600_000 }), default: 500 },
+    nodeReconnectMaxMs: { doc: 'Cap of the node WebSocket reconnect delay.', format: intIn({ min: 1, max: 3_600_000 }), default: 30000 },
+    trackedAccounts: { doc: 'Served roots and accounts remembered for precache (each).', format: intIn({ min: 1, max: 10_000_000 }), default: 100000 },
+  },
+};
+// --- end work service
+
 export const configSchema: convict.Schema<GatewayConfig> = {
   chain: {
     doc: 'Chain whose PoW rules apply (fork heights decide BeamHash I/II/III by job height).',
@@ -217,11 +298,12 @@ export const configSchema: convict.Schema<GatewayConfig> = {
     connectTimeoutMs: { doc: 'Give up a connection attempt after this long.', format: intIn({ min: 100, max: 600_000 }), default: 10000, env: 'EQUIGATE_UPSTREAM_CONNECT_TIMEOUT_MS' },
     loginTimeoutMs: { doc: 'Give up waiting for the login result after this long.', format: intIn({ min: 100, max: 600_000 }), default: 10000, env: 'EQUIGATE_UPSTREAM_LOGIN_TIMEOUT_MS' },
     reconnectMinMs: { doc: 'First reconnect delay (doubles each failure, with jitter).', format: intIn({ min: 10, max: 3_600_000 }), default: 500, env: 'EQUIGATE_UPSTREAM_RECONNECT_MIN_MS' },
-    reconnectMaxMs: { doc: 'Cap of the reconnect delay.', format: intIn({ min: 10, max: 3_600_000 }), default: 30000, env: 'EQUIGATE_UPSTREAM_RECONNECT_MAX_MS' },
+    reconnectMaxMs: { doc: 'Cap of the reconnect delay.', format: intIn({ min: 1, max: 3_600_000 }), default: 30000, env: 'EQUIGATE_UPSTREAM_RECONNECT_MAX_MS' },
     resultTimeoutMs: { doc: 'How long to wait for the node result of a forwarded block before logging it as unanswered.', format: intIn({ min: 100, max: 3_600_000 }), default: 30000, env: 'EQUIGATE_UPSTREAM_RESULT_TIMEOUT_MS' },
     maxLineBytes: { doc: 'Largest line accepted from the node, in bytes (the node itself allows 65,536).', format: intIn({ min: 4096, max: 16 * 1024 * 1024 }), default: 65536 },
   },
   stratum: {
+    enabled: { doc: 'Run the stratum gateway and its node link (false: the work service alone).', format: Boolean, default: true, env: 'EQUIGATE_STRATUM_ENABLED', arg: 'stratum-enabled' },
     host: { doc: 'Address the miner listeners bind to.', format: String, default: '0.0.0.0', env: 'EQUIGATE_STRATUM_HOST', arg: 'stratum-host' },
     port: { doc: 'Plain TCP stratum port (0 = off).', format: 'port', default: 3333, env: 'EQUIGATE_STRATUM_PORT', arg: 'stratum-port' },
     tlsPort: { doc: 'TLS stratum port (0 = off; needs tlsCertFile and tlsKeyFile).', format: 'port', default: 0, env: 'EQUIGATE_STRATUM_TLS_PORT', arg: 'stratum-tls-port' },
@@ -297,5 +379,7 @@ export const configSchema: convict.Schema<GatewayConfig> = {
   admin: {
     token: { doc: 'Bearer token for POST /admin (JSON-RPC 2.0). Empty = admin API off.', format: String, default: '', env: 'EQUIGATE_ADMIN_TOKEN', sensitive: true },
   },
+  // ---- work service (docs/work-service.md) ----
+  ...workSchema,
 };
 

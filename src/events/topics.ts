@@ -62,6 +62,23 @@ export interface UpstreamEvent {
   readonly at: number;
 }
 
+// --- work service (docs/work-service.md "Event bus"): the node's `work` WebSocket topic shape, strings as the node prints them.
+export interface WorkEvent {
+  readonly success: 'true' | 'false';
+  /** '' on success, else 'timeout' or 'cancelled'. */
+  readonly reason: string;
+  /** Milliseconds from request to answer. */
+  readonly duration: string;
+  readonly request: { readonly hash: string; readonly difficulty: string; readonly multiplier: string; readonly version: 'work_1' };
+  /** On success: source is 'precache' (answered from cache) or the payout address of the worker whose result won. */
+  readonly result?: { readonly source: string; readonly work: string; readonly difficulty: string; readonly multiplier: string };
+  readonly bad_peers: string;
+  /** The service that asked (not in the node's shape; consumers may ignore it). */
+  readonly service: string;
+  readonly workType: 'precache' | 'ondemand';
+}
+// --- end work service
+
 export interface GatewayEvents {
   job: JobEvent;
   share: ShareEvent;
@@ -70,4 +87,5 @@ export interface GatewayEvents {
   'session.login': SessionEvent;
   'session.close': SessionEvent;
   upstream: UpstreamEvent;
+  work: WorkEvent;
 }

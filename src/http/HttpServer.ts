@@ -43,8 +43,18 @@ export function jsonReply(status: number, value: unknown, headers: Record<string
   return { status, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(value) };
 }
 
+export interface RouteOptions {
+  /** This route's handler bound instead of the server's (a work request may wait its whole timeout). */
+  readonly timeoutMs?: number;
+}
+
+interface Route {
+  readonly handler: HttpHandler;
+  readonly timeoutMs: number;
+}
+
 export class HttpServer {
-  private readonly routes = new Map<string, HttpHandler>();
+  private readonly routes = new Map<string, Route>();
   private readonly server: http.Server;
   private readonly log: Logger;
   private readonly maxBodyBytes: number;
@@ -62,10 +72,10 @@ export class HttpServer {
   }
 
   /** Mounts a handler; one per method and path (a second one is a wiring bug and throws). */
-  route(method: HttpMethod, path: string, handler: HttpHandler): void {
+  route(method: HttpMethod, path: string, handler: HttpHandler, options: RouteOptions = {}): void {
     const key = `${method} ${path}`;
     if (this.routes.has(key)) throw new Error(`route ${key} is already mounted`);
-    this.routes.set(key, handler);
+    this.routes.set(key, { handler, timeoutMs: options.timeoutMs ?? this.handlerTimeoutMs });
   }
 
   async listen(): Promise<number> {
@@ -91,8 +101,8 @@ export class HttpServer {
   private dispatch(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = req.method === 'HEAD' ? 'GET' : req.method;
-    const handler = this.routes.get(`${method} ${url.pathname}`);
-    if (handler === undefined || (method !== 'GET' && method !== 'POST')) {
+    const route = this.routes.get(`${method} ${url.pathname}`);
+    if (route === undefined || (method !== 'GET' && method !== 'POST')) {
       const known = [...this.routes.keys()].some((key) => key.endsWith(` ${url.pathname}`));
       send(res, known ? jsonReply(405, { error: 'method not allowed' }) : jsonReply(404, { error: 'not found' }));
       req.resume();
@@ -123,17 +133,17 @@ export class HttpServer {
         body: Buffer.concat(chunks),
         raw: req,
       };
-      void this.run(handler, request).then((reply) => send(res, reply));
+      void this.run(route, request).then((reply) => send(res, reply));
     });
   }
 
-  private async run(handler: HttpHandler, request: HttpRequest): Promise<HttpReply> {
+  private async run(route: Route, request: HttpRequest): Promise<HttpReply> {
     let timer: NodeJS.Timeout | undefined;
     try {
       const timeout = new Promise<HttpReply>((resolve) => {
-        timer = setTimeout(() => resolve(jsonReply(503, { error: 'handler timed out' })), this.handlerTimeoutMs);
+        timer = setTimeout(() => resolve(jsonReply(503, { error: 'handler timed out' })), route.timeoutMs);
       });
-      return await Promise.race([Promise.resolve().then(() => handler(request)), timeout]);
+      return await Promise.race([Promise.resolve().then(() => route.handler(request)), timeout]);
     } catch (err) {
       this.log.error({ err, path: request.path }, 'http handler failed');
       return jsonReply(500, { error: 'internal error' });

@@ -27,6 +27,12 @@ export interface NativeAddon {
   solve(variant: number, input: Uint8Array, nonce: Uint8Array): Buffer[];
   /** Solution size in bytes for a variant id, or 0 if unknown. */
   solutionBytes(variant: number): number;
+  /**
+   * Nano/Banano work search (docs/work-service.md "Work value"): the first nonce in
+   * [startNonce, startNonce + iterations) (mod 2^64) whose value meets `threshold`, or null. Synchronous:
+   * run it on a worker thread in bounded chunks.
+   */
+  nanoWorkGenerate(root: Uint8Array, threshold: bigint, startNonce: bigint, iterations: number): { work: bigint; value: bigint } | null;
 }
 
 function loadAddon(): NativeAddon {
