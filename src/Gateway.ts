@@ -48,6 +48,7 @@ export class Gateway {
       chain: config.chain,
       minerJobLatencyMs: config.stratum.minerJobLatencyMs,
       jobHistory: config.stratum.jobHistory,
+      maxSharesPerJob: config.stratum.maxSharesPerJob,
       upstream,
       logger: log,
       bus,
@@ -71,6 +72,7 @@ export class Gateway {
     } catch (err) {
       await Promise.allSettled(stratum.transports.map((t) => t.close()));
       hub.close();
+      await hub.drainVerification();
       jobs.close();
       apiKeys.close();
       await verifier.close();
@@ -100,6 +102,7 @@ export class Gateway {
     this.log.info('gateway stopping');
     await Promise.allSettled(this.stratum.transports.map((t) => t.close()));
     this.hub.close();
+    await this.hub.drainVerification();
     await this.verifier.close();
     this.jobs.close();
     await this.upstream.stop(Math.floor(this.config.shutdownTimeoutMs / 2));

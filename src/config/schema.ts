@@ -39,6 +39,10 @@ export interface StratumConfig {
   maxPendingSolutions: number;
   maxSendQueueBytes: number;
   jobHistory: number;
+  // Share path under attack (docs/hostile-peers.md "Share path").
+  maxPendingSolutionsPerIp: number;
+  maxPendingSolutionsTotal: number;
+  maxSharesPerJob: number;
 }
 
 export interface GatewayConfig {
@@ -50,6 +54,15 @@ export interface GatewayConfig {
   ledger: { url: string };
   http: { host: string; port: number };
   shutdownTimeoutMs: number;
+}
+
+/** A convict format: an integer in [min, max]. */
+function integerIn(min: number, max: number): (value: unknown) => void {
+  return (value) => {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+      throw new Error(`must be an integer from ${min} to ${max}`);
+    }
+  };
 }
 
 export const configSchema: convict.Schema<GatewayConfig> = {
@@ -122,6 +135,25 @@ export const configSchema: convict.Schema<GatewayConfig> = {
     maxPendingSolutions: { doc: 'Solutions of one connection awaiting verification at once; more are refused (-32004) and count against malformedBudget.', format: 'nat', default: 64 },
     maxSendQueueBytes: { doc: 'Bytes queued to a slow reader before it is dropped.', format: 'nat', default: 262144 },
     jobHistory: { doc: 'Jobs of the current tip kept to judge late solutions (the node keeps 64).', format: 'nat', default: 64 },
+    // Share path under attack (docs/hostile-peers.md "Share path").
+    maxPendingSolutionsPerIp: {
+      doc: 'Solutions from one IPv4 address or IPv6 /64 awaiting verification at once (all its sessions together); more are answered -32004 "Too many pending solutions from your address, resend".',
+      format: integerIn(1, 1_048_576),
+      default: 1024,
+      env: 'EQUIGATE_STRATUM_MAX_PENDING_SOLUTIONS_PER_IP',
+    },
+    maxPendingSolutionsTotal: {
+      doc: 'Solutions waiting for the verifier in all; when full, the biggest holder among the least trusted sessions loses its newest waiting one ("Solution not verified, resend").',
+      format: integerIn(64, 1_048_576),
+      default: 16384,
+      env: 'EQUIGATE_STRATUM_MAX_PENDING_SOLUTIONS_TOTAL',
+    },
+    maxSharesPerJob: {
+      doc: 'Solutions with valid proof of work remembered per job for duplicate detection (8-byte digests, never forgotten while the job lives); a job that reaches it answers further solutions "3 expired" (Job share limit reached).',
+      format: integerIn(1024, 16_777_216),
+      default: 1_048_576,
+      env: 'EQUIGATE_STRATUM_MAX_SHARES_PER_JOB',
+    },
   },
   ledger: {
     url: { doc: 'Ledger location: sqlite:PATH or postgres://… (used once the ledger lands).', format: String, default: 'sqlite:./data/equigate.sqlite', env: 'EQUIGATE_LEDGER_URL', arg: 'ledger-url' },

@@ -17,10 +17,17 @@ import { NodeLoginFollower } from './NodeLoginFollower.js';
 import { NoncePrefixAllocator } from './NoncePrefixAllocator.js';
 import { Session } from './Session.js';
 import { SessionRegistry } from './SessionRegistry.js';
+import { VerificationScheduler, type VerificationStats } from './VerificationScheduler.js';
 
 export type MinerHubStratumConfig = Pick<
   StratumConfig,
-  'noncePrefixDigits' | 'shareDifficulty' | 'loginTimeoutMs' | 'malformedBudget' | 'maxPendingSolutions'
+  | 'noncePrefixDigits'
+  | 'shareDifficulty'
+  | 'loginTimeoutMs'
+  | 'malformedBudget'
+  | 'maxPendingSolutions'
+  | 'maxPendingSolutionsPerIp'
+  | 'maxPendingSolutionsTotal'
 >;
 
 export interface MinerHubOptions {
@@ -34,6 +41,8 @@ export interface MinerHubOptions {
   readonly bus: EventBus;
   readonly logger: Logger;
   readonly now?: () => number;
+  /** Solutions handed to the verifier at once (VerificationScheduler window; default 1024). */
+  readonly verifierWindow?: number;
 }
 
 export class MinerHub {
@@ -47,6 +56,7 @@ export class MinerHub {
   private readonly sessionContext: SessionContext;
   private readonly sharePacked: number;
   private readonly logger: Logger;
+  private readonly verification: VerificationScheduler;
   private closed = false;
 
   constructor(options: MinerHubOptions) {
@@ -71,9 +81,18 @@ export class MinerHub {
         this.fanOut.sendCurrent(session);
       },
     };
+    this.verification = new VerificationScheduler({
+      verifier: options.verifier,
+      maxPendingPerSession: options.stratum.maxPendingSolutions,
+      maxPendingPerAddress: options.stratum.maxPendingSolutionsPerIp,
+      maxWaiting: options.stratum.maxPendingSolutionsTotal,
+      window: options.verifierWindow,
+      logger,
+      now,
+    });
     const solution: SolutionContext = {
       jobs: options.jobs,
-      verifier: options.verifier,
+      verification: this.verification,
       upstream: options.upstream,
       bus: options.bus,
       logger,
@@ -84,7 +103,6 @@ export class MinerHub {
       solution,
       logger,
       malformedBudget: options.stratum.malformedBudget,
-      maxPendingSolutions: Math.max(1, options.stratum.maxPendingSolutions),
       now,
       sessionClosed: (session, reason) => this.registry.closed(session, reason),
     };
@@ -101,6 +119,19 @@ export class MinerHub {
   /** Logged-in sessions (for admin APIs and stats). */
   loggedInSessions(): IterableIterator<Session> {
     return this.registry.loggedIn.values();
+  }
+
+  /** Pending solutions, peak, refusals (for metrics and tests). */
+  get verificationStats(): VerificationStats {
+    return this.verification.stats;
+  }
+
+  /**
+   * Resolves once every solution admitted to verification has its verdict (blocks among them are forwarded);
+   * admits no more. Call after close() and before closing the verifier itself.
+   */
+  drainVerification(): Promise<void> {
+    return this.verification.close();
   }
 
   /** Stops the sweep and the feeds, and closes every session ('server-shutdown'). */

@@ -3,11 +3,11 @@
 import type { Logger } from '../../config/logger.js';
 import type { EventBus } from '../../events/EventBus.js';
 import type { JobBook } from '../../jobs/JobBook.js';
-import type { SolutionVerifier } from '../../pow/types.js';
 import type { Upstream } from '../../upstream/types.js';
 import type { ApiKeyChecker } from '../ApiKeys.js';
 import type { NoncePrefixAllocator } from '../NoncePrefixAllocator.js';
 import type { Session } from '../Session.js';
+import type { VerificationScheduler } from '../VerificationScheduler.js';
 
 export interface LoginReplyExtras {
   readonly forkheight?: number;
@@ -27,8 +27,9 @@ export interface LoginContext {
 
 /** `solution`: judge against the job book, verify, forward a block, announce. */
 export interface SolutionContext {
-  readonly jobs: Pick<JobBook, 'lookup' | 'recordSolution' | 'forgetSolution'>;
-  readonly verifier: SolutionVerifier;
+  readonly jobs: Pick<JobBook, 'lookup' | 'claimSolution' | 'settleSolution'>;
+  /** Fair, bounded admission to the verifier (per session, per address, in all). */
+  readonly verification: Pick<VerificationScheduler, 'submit'>;
   /** Blocks go to the node in the gateway's own (lowercase) nonce; the upstream restores its prefix's case. */
   readonly upstream: Pick<Upstream, 'submitBlock'>;
   readonly bus: EventBus;
@@ -43,8 +44,6 @@ export interface SessionContext {
   readonly logger: Logger;
   /** stratum.malformedBudget: malformed/unknown messages answered before the connection is closed. */
   readonly malformedBudget: number;
-  /** stratum.maxPendingSolutions: one connection's solutions awaiting verification at once. */
-  readonly maxPendingSolutions: number;
   now(): number;
   /** A session is gone (closed by either side): forget it. Called once per session. */
   sessionClosed(session: Session, reason: string): void;
