@@ -237,3 +237,34 @@ test('finding 2: sessions from two addresses filling the verifier cannot make it
     assert.ok(verified <= 48, `${address}: ${verified} verified`);
   }
 });
+
+test('finding 2: a session over its share of a full address spends its malformed budget; a light one on that address does not', async (t) => {
+  const h = new Harness({ maxPendingSolutionsPerIp: 8, malformedBudget: 3 });
+  t.after(() => h.close());
+  const up = h.upstream.job(3, HARD);
+  const hog = h.loggedIn('10.0.0.5');
+  const light = h.loggedIn('10.0.0.5');
+  const [lightGood] = mine(up.input, light.prefix);
+  let release = (): void => {};
+  h.verifier.hold = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  send(light.connection, '1', lightGood!.nonce, lightGood!.output);
+  for (let i = 0; i < 20; i++) {
+    const j = junk(hog.prefix, i);
+    send(hog.connection, '1', j.nonce, j.output);
+  }
+  // The hog got 7 in (8 minus the light one's), then 3 refusals answered, then closed.
+  await waitFor(() => hog.connection.closed, 'the hog to be closed');
+  assert.equal(hog.connection.closeReason, 'malformed-budget');
+  assert.deepEqual(results(hog.connection).map((r) => r.description), new Array(3).fill('Too many pending solutions'));
+  // The light session, refused while the address is full, is told to resend and stays.
+  const [second] = mine(up.input, light.prefix, 1, 1000);
+  const answer = await submit(light.connection, '1', second!.nonce, second!.output);
+  assert.deepEqual([answer.code, answer.description], [ResultCode.InvalidSolution, 'Too many pending solutions from your address, resend']);
+  h.verifier.hold = undefined;
+  release();
+  await waitFor(() => results(light.connection).length === 2, 'the light session’s held solution');
+  assert.equal(results(light.connection)[1]!.code, ResultCode.Accepted);
+  assert.equal(light.connection.closed, false);
+});
