@@ -65,6 +65,8 @@ type Tier = typeof TRUSTED | typeof SUSPECT;
 interface SessionState {
   pending: number;
   trust: number;
+  /** addressGroup() of the session's address, worked out once. */
+  readonly groupKey: string;
 }
 
 interface Entry {
@@ -137,18 +139,18 @@ export class VerificationScheduler {
 
   /**
    * Admits one solution of `session` (any object standing for it; its state lives as long as it does) from
-   * `address`, or says why not. An admitted verdict rejects only with VerificationRefused ('evicted', 'closed',
+   * `address` (read at the session's first solution: a session's address does not change), or says why not. An admitted verdict rejects only with VerificationRefused ('evicted', 'closed',
    * 'verifier-failed').
    */
   submit(session: object, address: string, solution: SolutionInput): Admission {
     if (this.closed) return this.refuse('closed');
     let state = this.sessions.get(session);
     if (state === undefined) {
-      state = { pending: 0, trust: 0 };
+      state = { pending: 0, trust: 0, groupKey: addressGroup(address) };
       this.sessions.set(session, state);
     }
     if (state.pending >= this.maxPerSession) return this.refuse('session-limit');
-    const key = addressGroup(address);
+    const key = state.groupKey;
     let group = this.groups.get(key);
     if (group !== undefined && group.pending >= this.maxPerAddress) {
       const share = Math.ceil(this.maxPerAddress / Math.max(1, group.activeSessions));
