@@ -162,14 +162,22 @@ export class VerificationScheduler {
       group = { key, pending: 0, activeSessions: 0, queues: [new Deque(), new Deque()], inRing: [false, false] };
       this.groups.set(key, group);
     }
-    const owner = state;
-    const target = group;
-    const verdict = new Promise<NativeVerdict>((resolve, reject) => {
-      target.queues[tier].push({ session: owner, group: target, solution, resolve, reject });
-    });
     if (state.pending === 0) group.activeSessions += 1;
     state.pending += 1;
     group.pending += 1;
+    let entry: Entry | undefined;
+    const owner = state;
+    const target = group;
+    const verdict = new Promise<NativeVerdict>((resolve, reject) => {
+      entry = { session: owner, group: target, solution, resolve, reject };
+    });
+    if (entry === undefined) throw new Error('unreachable: the promise executor runs synchronously');
+    if (this.waiting === 0 && this.inVerifier < this.window) {
+      // Nothing waits, so there is nobody to be fair to: straight on (the hot path of a gateway under its capacity).
+      this.dispatch(entry);
+      return { admitted: true, verdict };
+    }
+    group.queues[tier].push(entry);
     this.waitingByTier[tier] += 1;
     if (!group.inRing[tier]) {
       group.inRing[tier] = true;
@@ -203,21 +211,23 @@ export class VerificationScheduler {
 
   private pump(): void {
     while (this.inVerifier < this.window && this.waiting > 0) {
-      const tier = this.nextTier();
-      const entry = this.takeNext(tier);
-      if (entry === undefined) continue;
-      this.inVerifier += 1;
-      let verdict: Promise<NativeVerdict>;
-      try {
-        verdict = this.verifier.verify(entry.solution);
-      } catch (err) {
-        verdict = Promise.reject(err);
-      }
-      verdict.then(
-        (result) => this.settle(entry, result),
-        (err: unknown) => this.settle(entry, err),
-      );
+      const entry = this.takeNext(this.nextTier());
+      if (entry !== undefined) this.dispatch(entry);
     }
+  }
+
+  private dispatch(entry: Entry): void {
+    this.inVerifier += 1;
+    let verdict: Promise<NativeVerdict>;
+    try {
+      verdict = this.verifier.verify(entry.solution);
+    } catch (err) {
+      verdict = Promise.reject(err);
+    }
+    verdict.then(
+      (result) => this.settle(entry, result),
+      (err: unknown) => this.settle(entry, err),
+    );
   }
 
   private nextTier(): Tier {

@@ -65,11 +65,12 @@ test('round-robin across addresses: one address with many waiting cannot delay a
   const verifier = new RecordingVerifier();
   const s = scheduler(verifier);
   t.after(() => verifier.close());
-  const verdicts: Array<Promise<NativeVerdict>> = [];
+  // While nothing waits a solution goes straight on; X fills the window (1), so the rest wait and are ordered.
+  const verdicts: Array<Promise<NativeVerdict>> = [admitted(s, {}, '10.0.0.9', junk('X'))];
   for (let i = 0; i < 10; i++) verdicts.push(admitted(s, {}, '10.0.0.1', junk('A')));
   for (let i = 0; i < 2; i++) verdicts.push(admitted(s, {}, '10.0.0.2', junk('B')));
   await Promise.all(verdicts);
-  assert.equal(verifier.order.join(''), 'ABABAAAAAAAA');
+  assert.equal(verifier.order.join(''), 'XABABAAAAAAAA');
 });
 
 test('sessions whose recent solutions were junk are served after sessions whose solutions were valid', async (t) => {
@@ -81,13 +82,13 @@ test('sessions whose recent solutions were junk are served after sessions whose 
   // History: the junk session sends junk, the good one valid solutions.
   await Promise.all([admitted(s, junkSession, '10.0.0.1', junk('J')), admitted(s, goodSession, '10.0.0.2', valid('G', 0))]);
   verifier.order.length = 0;
-  const verdicts: Array<Promise<NativeVerdict>> = [];
+  const verdicts: Array<Promise<NativeVerdict>> = [admitted(s, {}, '10.0.0.9', valid('X', 0))];
   for (let i = 0; i < 8; i++) verdicts.push(admitted(s, junkSession, '10.0.0.1', junk('J')));
   for (let i = 0; i < 8; i++) verdicts.push(admitted(s, goodSession, '10.0.0.2', valid('G', 100 * (i + 1))));
   const results = await Promise.all(verdicts);
-  assert.ok(results.slice(8).every((v) => v.powValid));
+  assert.ok(results.slice(9).every((v) => v.powValid));
   // Seven trusted solutions per suspect one while both wait (the suspect never starves).
-  assert.equal(verifier.order.join(''), 'GGGGGGGJGJJJJJJJ');
+  assert.equal(verifier.order.join(''), 'XGGGGGGGJGJJJJJJJ');
 });
 
 test('bounds: per session, per address (an IPv6 /64 is one address), and the refusals are counted', async (t) => {
@@ -128,12 +129,14 @@ test('saturated: the biggest suspect holder makes room for a newcomer, a holder 
   t.after(() => verifier.close());
   const flooder = {};
   await admitted(s, flooder, '10.0.0.1', junk('F')); // makes the flooder a suspect
+  const blocker = admitted(s, {}, '10.0.0.9', junk('X')); // fills the window, so the rest wait
   const floods = [1, 2, 3, 4].map(() => admitted(s, flooder, '10.0.0.1', junk('F')));
   assert.deepEqual(s.submit(flooder, '10.0.0.1', junk('F')), { admitted: false, refusal: 'overloaded' }, 'its own address');
   const honest = admitted(s, {}, '10.0.0.2', valid('H', 0));
-  const outcomes = await Promise.allSettled([...floods, honest]);
+  const outcomes = await Promise.allSettled([...floods, honest, blocker]);
   assert.equal((await honest).powValid, true);
   const evicted = outcomes.filter((o) => o.status === 'rejected');
+  assert.equal(outcomes[5]?.status, 'fulfilled');
   assert.equal(evicted.length, 1, 'exactly one flood solution pushed out');
   assert.ok(evicted[0]?.status === 'rejected' && evicted[0].reason instanceof VerificationRefused && evicted[0].reason.code === 'evicted');
   assert.equal(outcomes[3]?.status, 'rejected', 'its newest one');
