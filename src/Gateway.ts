@@ -89,6 +89,7 @@ export class Gateway {
       chain: config.chain,
       minerJobLatencyMs: config.stratum.minerJobLatencyMs,
       jobHistory: config.stratum.jobHistory,
+      maxSharesPerJob: config.stratum.maxSharesPerJob,
       upstream,
       logger: log,
       bus,
@@ -155,6 +156,7 @@ export class Gateway {
       await operations?.close();
       if (stratum !== undefined) await Promise.allSettled(transportsOf(stratum).map((t) => t.close()));
       hub.close();
+      await hub.drainVerification();
       jobs.close();
       apiKeys.close();
       await verifier.close();
@@ -199,6 +201,7 @@ export class Gateway {
     await this.work?.runtime.stop();
     await Promise.allSettled([...transportsOf(this.stratum).map((t) => t.close()), this.operations.close()]);
     this.hub.close();
+    await this.hub.drainVerification();
     await this.verifier.close();
     this.jobs.close();
     await this.upstream.stop(Math.floor(this.config.shutdownTimeoutMs / 2));

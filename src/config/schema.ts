@@ -41,6 +41,10 @@ export interface StratumConfig {
   maxPendingSolutions: number;
   maxSendQueueBytes: number;
   jobHistory: number;
+  // Share path under attack (docs/hostile-peers.md "Share path").
+  maxPendingSolutionsPerIp: number;
+  maxPendingSolutionsTotal: number;
+  maxSharesPerJob: number;
   // --- port profiles, vardiff, abuse control, HTTP long-poll (docs/gateway.md "Ports and profiles") ---
   /** More listeners, each its own profile; the flat keys above are the default profile. */
   listeners: ListenerEntryInput[];
@@ -329,6 +333,25 @@ export const configSchema: convict.Schema<GatewayConfig> = {
     maxPendingSolutions: { doc: 'Solutions of one connection awaiting verification at once; more are refused (-32004) and count against malformedBudget.', format: intIn({ min: 1, max: 65_536 }), default: 64 },
     maxSendQueueBytes: { doc: 'Bytes queued to a slow reader before it is dropped.', format: intIn({ min: 4096, max: 256 * 1024 * 1024 }), default: 262144 },
     jobHistory: { doc: 'Jobs of the current tip kept to judge late solutions (the node keeps 64).', format: intIn({ min: 1, max: 4096 }), default: 64 },
+    // Share path under attack (docs/hostile-peers.md "Share path").
+    maxPendingSolutionsPerIp: {
+      doc: 'Solutions from one IPv4 address or IPv6 /64 awaiting verification at once (all its sessions together); more are answered -32004 "Too many pending solutions from your address, resend".',
+      format: intIn({ min: 1, max: 1_048_576 }),
+      default: 1024,
+      env: 'EQUIGATE_STRATUM_MAX_PENDING_SOLUTIONS_PER_IP',
+    },
+    maxPendingSolutionsTotal: {
+      doc: 'Solutions waiting for the verifier in all; when full, the biggest holder among the least trusted sessions loses its newest waiting one ("Solution not verified, resend").',
+      format: intIn({ min: 64, max: 1_048_576 }),
+      default: 16384,
+      env: 'EQUIGATE_STRATUM_MAX_PENDING_SOLUTIONS_TOTAL',
+    },
+    maxSharesPerJob: {
+      doc: 'Solutions with valid proof of work remembered per job for duplicate detection (8-byte digests, never forgotten while the job lives); a job that reaches it answers further solutions "3 expired" (Job share limit reached).',
+      format: intIn({ min: 1024, max: 16_777_216 }),
+      default: 1_048_576,
+      env: 'EQUIGATE_STRATUM_MAX_SHARES_PER_JOB',
+    },
     // --- port profiles, vardiff, abuse control, HTTP long-poll (docs/gateway.md "Ports and profiles") ---
     listeners: {
       doc: 'More miner listeners, each its own profile: [{transport: tcp|tls|ws|http, port, host?, name?, noncePrefixDigits?, shareDifficulty?, vardiff?: {...}, tlsCertFile?, tlsKeyFile?}]. The flat keys (port, tlsPort, wsPort, noncePrefixDigits, shareDifficulty, vardiff) are the default profile.',

@@ -1,12 +1,12 @@
 // The gateway's jobs: upstream jobs in, gateway jobs (own ids) out, with tip detection, tx-refresh pacing and a
 // bounded history to judge late solutions. spec: docs/node-protocol.md "Jobs", docs/gateway.md "Jobs and pacing";
 // beam-mining-protocol.txt "Regulating miner jobs generation" (miner_job_latency, never discard jobs).
-import { createHash } from 'node:crypto';
 import type { Logger } from '../config/logger.js';
 import type { EventBus } from '../events/EventBus.js';
 import { isValidPacked } from '../pow/difficulty.js';
 import { variantForHeight, type ChainName, type PowVariant } from '../pow/variants.js';
 import type { Upstream, UpstreamJob, UpstreamLogin } from '../upstream/types.js';
+import { JobShareMemory, type SolutionClaim, type SolutionDigest } from './ShareMemory.js';
 
 /** One job as miners see it; immutable once published. */
 export interface GatewayJob {
@@ -58,12 +58,14 @@ export interface JobBookOptions {
   readonly jobHistory: number;
   readonly upstream: Upstream;
   readonly logger: Logger;
+  /** stratum.maxSharesPerJob: verified solutions remembered per job (docs/decisions.md D-sharepath-1). */
+  readonly maxSharesPerJob?: number;
   readonly bus?: EventBus;
   readonly now?: () => number;
 }
 
-/** Distinct solutions remembered per job for duplicate detection; beyond it the oldest are forgotten. */
-export const MAX_SOLUTIONS_PER_JOB = 8192;
+/** Default of stratum.maxSharesPerJob: verified solutions remembered per job; a full job refuses more. */
+export const DEFAULT_MAX_SHARES_PER_JOB = 1 << 20;
 /** Vardiff re-issues remembered at once (beyond it the oldest answer `expired`). */
 export const MAX_REISSUES = 65536;
 
@@ -91,8 +93,9 @@ export class JobBook {
   /** Re-issues by seq (vardiff), cleared with the jobs they repeat. */
   private readonly aliases = new Map<number, GatewayJob>();
   private readonly newestReissue = new WeakMap<GatewayJob, GatewayJob>();
-  /** Solutions seen per job (duplicate detection); freed with the job. */
-  private readonly seenSolutions = new WeakMap<GatewayJob, Set<string>>();
+  /** Duplicate memory per job; freed with the job. */
+  private readonly shareMemory = new WeakMap<GatewayJob, JobShareMemory>();
+  private readonly maxSharesPerJob: number;
   private readonly onUpstreamJob = (job: UpstreamJob): void => this.receive(job);
   private readonly onUpstreamLogin = (_login: UpstreamLogin): void => this.killAll('upstream-login');
   private readonly onUpstreamDown = (detail: string): void => {
@@ -105,6 +108,7 @@ export class JobBook {
   constructor(private readonly options: JobBookOptions) {
     this.latencyMs = Math.max(0, options.minerJobLatencyMs);
     this.history = Math.max(1, options.jobHistory);
+    this.maxSharesPerJob = Math.max(1, options.maxSharesPerJob ?? DEFAULT_MAX_SHARES_PER_JOB);
     this.log = options.logger.child({ component: 'jobbook' });
     this.now = options.now ?? Date.now;
     options.upstream.on('job', this.onUpstreamJob);
@@ -137,28 +141,24 @@ export class JobBook {
   }
 
   /**
-   * Records a solution for a job; false if it was already recorded (a duplicate, docs/gateway.md -32006).
-   * `nonce` and `output` must be lowercase hex. Bounded: at most MAX_SOLUTIONS_PER_JOB per job.
+   * Claims a solution of a live job before verification (docs/gateway.md -32006, per job across all sessions;
+   * a vardiff re-issue shares the memory of the job it repeats):
+   * 'duplicate' when it was verified before or is being verified now, 'job-full' when the job already remembers
+   * stratum.maxSharesPerJob verified solutions. A 'fresh' claim must be ended with settleSolution().
    */
-  recordSolution(job: GatewayJob, nonce: string, output: string): boolean {
-    let seen = this.seenSolutions.get(job);
-    if (seen === undefined) {
-      seen = new Set();
-      this.seenSolutions.set(job, seen);
+  claimSolution(job: GatewayJob, digest: SolutionDigest): SolutionClaim {
+    const work = job.aliasOf ?? job;
+    let memory = this.shareMemory.get(work);
+    if (memory === undefined) {
+      memory = new JobShareMemory(this.maxSharesPerJob);
+      this.shareMemory.set(work, memory);
     }
-    const key = solutionKey(nonce, output);
-    if (seen.has(key)) return false;
-    if (seen.size >= MAX_SOLUTIONS_PER_JOB) {
-      const oldest = seen.values().next();
-      if (oldest.done !== true) seen.delete(oldest.value);
-    }
-    seen.add(key);
-    return true;
+    return memory.claim(digest);
   }
 
-  /** Undoes recordSolution when a solution could not be judged (verifier unavailable), so a resend is judged. */
-  forgetSolution(job: GatewayJob, nonce: string, output: string): void {
-    this.seenSolutions.get(job)?.delete(solutionKey(nonce, output));
+  /** Ends a claim; `powValid` solutions are remembered for as long as the job is (never forgotten earlier). */
+  settleSolution(job: GatewayJob, digest: SolutionDigest, powValid: boolean): void {
+    this.shareMemory.get(job.aliasOf ?? job)?.settle(digest, powValid);
   }
 
   // --- re-issues for vardiff (docs/gateway.md "Vardiff") ---
@@ -334,9 +334,3 @@ export class JobBook {
 const STALE: JobLookup = { status: 'stale' };
 const EXPIRED: JobLookup = { status: 'expired' };
 const UNKNOWN: JobLookup = { status: 'unknown' };
-
-/** 16 bytes of SHA-256 as a one-byte string: small, and no two distinct solutions share it in practice. */
-function solutionKey(nonce: string, output: string): string {
-  return createHash('sha256').update(nonce).update(output).digest().toString('latin1', 0, 16);
-}
-

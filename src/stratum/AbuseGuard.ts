@@ -8,7 +8,8 @@ import type { BanList } from '../bans/BanList.js';
 import { ResultCode } from '../protocol/resultCodes.js';
 import type { Session } from './Session.js';
 
-const NOT_THE_MINERS_FAULT = new Set(['verifier-unavailable', 'internal-error']);
+// 'address-busy': others on the miner's address hold the pending limit (docs/hostile-peers.md "Share path").
+const NOT_THE_MINERS_FAULT = new Set(['verifier-unavailable', 'address-busy', 'internal-error']);
 const INVALID_CODES = new Set<number>([
   ResultCode.Rejected,
   ResultCode.InvalidSolution,

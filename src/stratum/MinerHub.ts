@@ -23,12 +23,17 @@ import { Session } from './Session.js';
 import type { SessionProfile } from './SessionProfile.js';
 import { SessionRegistry } from './SessionRegistry.js';
 import { VardiffController } from './VardiffController.js';
+import { VerificationScheduler, type VerificationStats } from './VerificationScheduler.js';
 
 export type MinerHubStratumConfig = Pick<
   StratumConfig,
-  'noncePrefixDigits' | 'shareDifficulty' | 'loginTimeoutMs' | 'malformedBudget' | 'maxPendingSolutions'
+  | 'noncePrefixDigits'
+  | 'shareDifficulty'
+  | 'loginTimeoutMs'
+  | 'malformedBudget'
+  | 'maxPendingSolutions'
 > &
-  Partial<Pick<StratumConfig, 'bans'>>;
+  Partial<Pick<StratumConfig, 'bans' | 'maxPendingSolutionsPerIp' | 'maxPendingSolutionsTotal'>>;
 
 /** Safe defaults when the caller gives none (src/config/schema.ts has the same). */
 export const DEFAULT_BANS: BansConfig = { enabled: true, checkThreshold: 50, invalidPercent: 50, banSeconds: 600, maxSolutionsPerSecond: 100, maxEntries: 100000 };
@@ -49,6 +54,8 @@ export interface MinerHubOptions {
   readonly profiles?: readonly PortProfileSpec[];
   /** Default: an in-memory list bounded by stratum.bans.maxEntries. */
   readonly bans?: BanList;
+  /** Solutions handed to the verifier at once (VerificationScheduler window; default 1024). */
+  readonly verifierWindow?: number;
 }
 
 export class MinerHub {
@@ -70,6 +77,7 @@ export class MinerHub {
   private readonly sessionContext: SessionContext;
   private readonly logger: Logger;
   private readonly defaultProfile: SessionProfile;
+  private readonly verification: VerificationScheduler;
   private closed = false;
 
   constructor(options: MinerHubOptions) {
@@ -128,9 +136,19 @@ export class MinerHub {
         this.fanOut.sendCurrent(session);
       },
     };
+    this.verification = new VerificationScheduler({
+      verifier: options.verifier,
+      maxPendingPerSession: options.stratum.maxPendingSolutions,
+      // Defaults as in src/config/schema.ts, for callers (tests) that give none.
+      maxPendingPerAddress: options.stratum.maxPendingSolutionsPerIp ?? 1024,
+      maxWaiting: options.stratum.maxPendingSolutionsTotal ?? 16384,
+      window: options.verifierWindow,
+      logger,
+      now,
+    });
     const solution: SolutionContext = {
       jobs: options.jobs,
-      verifier: options.verifier,
+      verification: this.verification,
       upstream: options.upstream,
       bus: options.bus,
       logger,
@@ -150,7 +168,6 @@ export class MinerHub {
       logger,
       abuse,
       malformedBudget: options.stratum.malformedBudget,
-      maxPendingSolutions: Math.max(1, options.stratum.maxPendingSolutions),
       now,
       sessionClosed: (session, reason) => this.registry.closed(session, reason),
     };
@@ -190,6 +207,19 @@ export class MinerHub {
   /** Retargets vardiff sessions that are due (the hub's timer calls it every second). */
   vardiffSweep(): void {
     this.vardiff.sweep(this.registry.loggedIn);
+  }
+
+  /** Pending solutions, peak, refusals (for metrics and tests). */
+  get verificationStats(): VerificationStats {
+    return this.verification.stats;
+  }
+
+  /**
+   * Resolves once every solution admitted to verification has its verdict (blocks among them are forwarded);
+   * admits no more. Call after close() and before closing the verifier itself.
+   */
+  drainVerification(): Promise<void> {
+    return this.verification.close();
   }
 
   /** Stops the sweep and the feeds, and closes every session ('server-shutdown'). */

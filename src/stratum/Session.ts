@@ -57,8 +57,6 @@ export class Session implements LineHandler {
   invalidInWindow = 0;
   readonly openedAt: number;
   private malformedCount = 0;
-  /** Solutions of this session in the pipeline; bounded so one connection cannot fill the verifier queue. */
-  private pendingSolutions = 0;
   private detached = false;
 
   constructor(
@@ -134,25 +132,14 @@ export class Session implements LineHandler {
           handleLogin(this, message, this.ctx.login);
           break;
         case 'solution':
-          // Check 1 (docs/gateway.md): not logged in ⇒ -32010. Such a solution never waits for verification, so
-          // the pending bound (it protects the verifier queue) must not answer it in place of -32010.
-          if (this.state !== 'logged-in') {
-            void handleSolution(this, message, this.ctx.solution);
-            break;
-          }
-          if (!this.ctx.abuse.admitSolution(this)) {
+          if (this.state === 'logged-in' && !this.ctx.abuse.admitSolution(this)) {
             // Over stratum.bans.maxSolutionsPerSecond: refused unjudged, and counted as invalid for the ban ratio.
             this.reply(message.id, ResultCode.InvalidSolution, { description: 'Too many solutions' });
             break;
           }
-          if (this.pendingSolutions >= this.ctx.maxPendingSolutions) {
-            this.malformed(ResultCode.InvalidSolution, message.id, 'too many solutions awaiting verification', 'Too many pending solutions');
-            break;
-          }
-          this.pendingSolutions += 1;
-          void handleSolution(this, message, this.ctx.solution).finally(() => {
-            this.pendingSolutions -= 1;
-          });
+          // Pending solutions are bounded where they wait for the verifier (VerificationScheduler), after the cheap
+          // checks, so a stale or malformed one is always answered with its own code.
+          void handleSolution(this, message, this.ctx.solution);
           break;
         default:
           // job / cancel / result are the server's messages, not a miner's.
@@ -214,6 +201,11 @@ export class Session implements LineHandler {
     } catch (err) {
       this.ctx.logger.warn({ err, sessionId: this.id }, 'close failed');
     }
+  }
+
+  /** A solution refused as abuse (over the session's pending bound): answered, and charged to the malformed budget. */
+  refuseAsMalformed(requestId: string, code: ResultCodeValue, description: string): void {
+    this.malformed(code, requestId, description, description);
   }
 
   /** spec: docs/gateway.md — malformed lines answered with a result error until the budget is spent, then close. */

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { silentLogger } from '../../src/config/logger.js';
 import { EventBus, type JobEvent } from '../../src/events/EventBus.js';
-import { JobBook, MAX_SOLUTIONS_PER_JOB, type CancelReason, type GatewayJob } from '../../src/jobs/JobBook.js';
+import { solutionDigest } from '../../src/jobs/ShareMemory.js';
+import { JobBook, type CancelReason, type GatewayJob } from '../../src/jobs/JobBook.js';
 import { VARIANTS } from '../../src/pow/variants.js';
 import { FakeUpstream, waitFor } from '../support/gatewayDoubles.js';
 
@@ -16,11 +17,11 @@ interface Harness {
   clock: { now: number };
 }
 
-function harness(minerJobLatencyMs = 0, jobHistory = 64): Harness {
+function harness(minerJobLatencyMs = 0, jobHistory = 64, maxSharesPerJob?: number): Harness {
   const upstream = new FakeUpstream();
   const bus = new EventBus();
   const clock = { now: 1_000_000 };
-  const book = new JobBook({ chain: 'devnet', minerJobLatencyMs, jobHistory, upstream, bus, logger: silentLogger(), now: () => clock.now });
+  const book = new JobBook({ chain: 'devnet', minerJobLatencyMs, jobHistory, upstream, bus, logger: silentLogger(), now: () => clock.now, maxSharesPerJob });
   const h: Harness = { upstream, book, bus, jobs: [], cancels: [], order: [], clock };
   book.bindSink({
     jobPublished(job) {
@@ -207,18 +208,32 @@ test('close clears the pacing timer and stops listening', async () => {
   assert.equal(h.upstream.listenerCount('job'), 0);
 });
 
-test('recordSolution: duplicates per job, bounded', (t) => {
-  const h = harness();
+test('duplicate memory: per job, claimed while verified, remembered only when valid, never forgotten; a full job refuses', (t) => {
+  const LIMIT = 5000;
+  const h = harness(0, 64, LIMIT);
   t.after(() => h.book.close());
   h.upstream.job(1);
   h.upstream.job(1);
   const [a, b] = h.jobs as [GatewayJob, GatewayJob];
-  assert.equal(h.book.recordSolution(a, '00'.repeat(8), 'ff'), true);
-  assert.equal(h.book.recordSolution(a, '00'.repeat(8), 'ff'), false);
-  assert.equal(h.book.recordSolution(b, '00'.repeat(8), 'ff'), true, 'per job');
-  h.book.forgetSolution(a, '00'.repeat(8), 'ff');
-  assert.equal(h.book.recordSolution(a, '00'.repeat(8), 'ff'), true, 'forgotten ⇒ judged again');
-  for (let i = 0; i < MAX_SOLUTIONS_PER_JOB; i++) h.book.recordSolution(b, i.toString(16).padStart(16, '0'), 'ee');
-  assert.equal(h.book.recordSolution(b, '00'.repeat(8), 'ff'), true, 'the oldest was forgotten when the bound was reached');
-  assert.equal(h.book.recordSolution(b, (MAX_SOLUTIONS_PER_JOB - 1).toString(16).padStart(16, '0'), 'ee'), false);
+  const digest = (n: number): ReturnType<typeof solutionDigest> => solutionDigest(Buffer.from(n.toString(16).padStart(16, '0'), 'hex'), Buffer.alloc(36, 0xee));
+  const first = digest(0);
+  assert.equal(h.book.claimSolution(a, first), 'fresh');
+  assert.equal(h.book.claimSolution(a, first), 'duplicate', 'a twin of a solution being verified');
+  assert.equal(h.book.claimSolution(b, first), 'fresh', 'per job');
+  h.book.settleSolution(b, first, false);
+  assert.equal(h.book.claimSolution(b, first), 'fresh', 'an invalid solution is not remembered');
+  h.book.settleSolution(b, first, false);
+  h.book.settleSolution(a, first, true);
+  assert.equal(h.book.claimSolution(a, first), 'duplicate', 'a verified solution is remembered');
+  // Fill job a up to its bound with verified solutions (invalid ones in between cost nothing): the first is still known.
+  for (let i = 1; i < LIMIT; i++) {
+    assert.equal(h.book.claimSolution(a, digest(LIMIT + i)), 'fresh');
+    h.book.settleSolution(a, digest(LIMIT + i), false);
+    assert.equal(h.book.claimSolution(a, digest(i)), 'fresh');
+    h.book.settleSolution(a, digest(i), true);
+  }
+  assert.equal(h.book.claimSolution(a, first), 'duplicate', 'never forgotten');
+  assert.equal(h.book.claimSolution(a, digest(LIMIT - 1)), 'duplicate');
+  assert.equal(h.book.claimSolution(a, digest(3 * LIMIT)), 'job-full', 'a full job refuses new solutions, it never forgets old ones');
+  assert.equal(h.book.claimSolution(b, digest(3 * LIMIT)), 'fresh', 'other jobs are unaffected');
 });

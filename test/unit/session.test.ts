@@ -62,6 +62,8 @@ class Harness {
         loginTimeoutMs: options.loginTimeoutMs ?? 60_000,
         malformedBudget: options.malformedBudget ?? 10,
         maxPendingSolutions: options.maxPendingSolutions ?? 64,
+        maxPendingSolutionsPerIp: options.maxPendingSolutionsPerIp ?? 1024,
+        maxPendingSolutionsTotal: options.maxPendingSolutionsTotal ?? 16_384,
       },
       instanceId: options.instanceId ?? '0a',
       chain: 'devnet',
@@ -254,9 +256,9 @@ test('solution pipeline: every result code, each check winning over the later on
   // 2 prefix mismatch, before PoW; never forwarded.
   const foreign = 'ff' + good.nonce.slice(2);
   assert.deepEqual(await submit(connection, '1', foreign, garbage), { method: 'result', id: '1', code: 2, description: 'rejected', jsonrpc: '2.0' });
-  // -32004 invalid PoW; the same again is -32006 (duplicate check before PoW).
+  // -32004 invalid PoW; the same again is judged again (only solutions that passed PoW are remembered, D-sharepath-1).
   assert.equal((await submit(connection, '1', good.nonce, garbage)).code, ResultCode.InvalidSolution);
-  assert.equal((await submit(connection, '1', good.nonce, garbage)).code, ResultCode.DuplicateShare);
+  assert.equal((await submit(connection, '1', good.nonce, garbage)).code, ResultCode.InvalidSolution);
   // 1 accepted (uppercase hex is fine); a resend is a duplicate.
   assert.deepEqual(await submit(connection, '1', good.nonce.toUpperCase(), good.output.toUpperCase()), { method: 'result', id: '1', code: 1, description: 'accepted', jsonrpc: '2.0' });
   assert.equal((await submit(connection, '1', good.nonce, good.output)).code, ResultCode.DuplicateShare);
@@ -270,7 +272,7 @@ test('solution pipeline: every result code, each check winning over the later on
   assert.equal((await submit(connection, '3', second.nonce, second.output)).code, ResultCode.StaleJob);
 
   const codes = h.shares.map((share) => share.code);
-  assert.deepEqual(codes, [-32010, -32008, -32005, -32005, -32007, -32007, 2, -32004, -32006, 1, -32006, 3, -32008]);
+  assert.deepEqual(codes, [-32010, -32008, -32005, -32005, -32007, -32007, 2, -32004, -32004, 1, -32006, 3, -32008]);
   const accepted = h.shares.find((share) => share.code === 1)!;
   assert.equal(accepted.isBlockCandidate, false);
   assert.equal(accepted.height, 10);

@@ -3,10 +3,10 @@
 import type { Logger } from '../../config/logger.js';
 import type { EventBus } from '../../events/EventBus.js';
 import type { JobBook } from '../../jobs/JobBook.js';
-import type { SolutionVerifier } from '../../pow/types.js';
 import type { Upstream } from '../../upstream/types.js';
 import type { ApiKeyChecker } from '../ApiKeys.js';
 import type { Session } from '../Session.js';
+import type { VerificationScheduler } from '../VerificationScheduler.js';
 
 export interface LoginReplyExtras {
   readonly forkheight?: number;
@@ -25,10 +25,11 @@ export interface LoginContext {
 
 /** `solution`: judge against the job book, verify, forward a block, announce. */
 export interface SolutionContext {
-  readonly jobs: Pick<JobBook, 'lookup' | 'recordSolution' | 'forgetSolution'>;
+  readonly jobs: Pick<JobBook, 'lookup' | 'claimSolution' | 'settleSolution'>;
+  /** Fair, bounded admission to the verifier (per session, per address, in all). */
+  readonly verification: Pick<VerificationScheduler, 'submit'>;
   /** Every judged solution (vardiff counts accepted shares, abuse control the invalid ones). Never throws. */
   shareJudged(session: Session, code: number, reason: string): void;
-  readonly verifier: SolutionVerifier;
   /** Blocks go to the node in the gateway's own (lowercase) nonce; the upstream restores its prefix's case. */
   readonly upstream: Pick<Upstream, 'submitBlock'>;
   readonly bus: EventBus;
@@ -43,8 +44,6 @@ export interface SessionContext {
   readonly logger: Logger;
   /** stratum.malformedBudget: malformed/unknown messages answered before the connection is closed. */
   readonly malformedBudget: number;
-  /** stratum.maxPendingSolutions: one connection's solutions awaiting verification at once. */
-  readonly maxPendingSolutions: number;
   /** Per-session solution-rate cap (stratum.bans.maxSolutionsPerSecond). */
   readonly abuse: { admitSolution(session: Session): boolean };
   now(): number;

@@ -1,6 +1,8 @@
 // `solution {id, nonce, output}` → one `result`. The checks run in exactly this order (docs/gateway.md result codes):
 //   logged in (-32010) → job alive (-32008 stale/unknown, 3 expired) → output size/hex (-32005) → nonce (-32007)
 //   → nonce prefix (2, never forwarded) → duplicate (-32006) → PoW (-32004) → share target (-32009) → accepted (1).
+// Only a solution past the duplicate check waits for the verifier, so only those count as pending (bounded per
+// session, per address and in all by the VerificationScheduler; docs/hostile-peers.md "Share path").
 // A share that also meets the block target is forwarded to the node at once, before any reply or event.
 //
 // Block-forwarding choice: the miner gets `1 accepted` for the share immediately; the node's verdict on the block
@@ -15,6 +17,8 @@ import type { GatewayJob } from '../../jobs/JobBook.js';
 import type { Session } from '../Session.js';
 import type { BlockEvent } from '../../events/EventBus.js';
 import type { BlockSubmitOutcome } from '../../upstream/types.js';
+import { solutionDigest } from '../../jobs/ShareMemory.js';
+import { VerificationRefused, type RefusalReason } from '../VerificationScheduler.js';
 import type { SolutionContext } from './context.js';
 
 const NONCE_HEX_DIGITS = 16;
@@ -28,6 +32,28 @@ interface Judgement {
   readonly sharePacked?: number;
   readonly hash?: Buffer;
   readonly isBlockCandidate?: boolean;
+  /** Overrides the code's standard description. */
+  readonly description?: string;
+  /** Abuse (over the session's own pending bound): answered through the malformed budget. */
+  readonly chargeMalformed?: boolean;
+}
+
+const NOT_VERIFIED = 'Solution not verified, resend';
+
+/**
+ * What the miner hears when the verifier did not judge its solution. Only a session over its own bound, or holding
+ * at least its share of its address's bound, is at fault: that refusal spends its malformed budget.
+ */
+function refusal(reason: RefusalReason, job: GatewayJob, nonce: string): Judgement {
+  switch (reason) {
+    case 'session-limit':
+    case 'address-limit':
+      return { code: ResultCode.InvalidSolution, reason: 'too-many-pending', description: 'Too many pending solutions', chargeMalformed: true, job, nonce };
+    case 'address-busy':
+      return { code: ResultCode.InvalidSolution, reason: 'address-busy', description: 'Too many pending solutions from your address, resend', job, nonce };
+    default:
+      return { code: ResultCode.InvalidSolution, reason: 'verifier-unavailable', description: NOT_VERIFIED, job, nonce };
+  }
 }
 
 /** Resolves once the miner has its answer (never rejects). */
@@ -60,24 +86,35 @@ async function judgeSolution(session: Session, message: SolutionMessage, ctx: So
   if (!nonce.startsWith(session.noncePrefix)) return { code: ResultCode.Rejected, reason: 'prefix-mismatch', job, nonce };
 
   const output = message.output.toLowerCase();
-  // Aliases (a vardiff re-send of the same work under a new id) share their original's duplicate memory.
-  const work = job.aliasOf ?? job;
-  if (!ctx.jobs.recordSolution(work, nonce, output)) return { code: ResultCode.DuplicateShare, reason: 'duplicate', job, nonce };
+  const nonceBytes = Buffer.from(nonce, 'hex');
+  const outputBytes = Buffer.from(output, 'hex');
+  const digest = solutionDigest(nonceBytes, outputBytes);
+  const claim = ctx.jobs.claimSolution(job, digest);
+  if (claim === 'duplicate') return { code: ResultCode.DuplicateShare, reason: 'duplicate', job, nonce };
+  // The job remembers stratum.maxSharesPerJob verified solutions and forgets none: it takes no more (D-sharepath-1).
+  if (claim === 'job-full') return { code: ResultCode.Expired, reason: 'job-full', description: 'Job share limit reached', job, nonce };
 
+  const admission = ctx.verification.submit(session, session.connection.remoteAddress, {
+    variant: job.variant,
+    input: job.inputBytes,
+    nonce: nonceBytes,
+    output: outputBytes,
+  });
+  if (!admission.admitted) {
+    ctx.jobs.settleSolution(job, digest, false);
+    return refusal(admission.refusal, job, nonce);
+  }
   let verdict: NativeVerdict;
   try {
-    verdict = await ctx.verifier.verify({
-      variant: job.variant,
-      input: job.inputBytes,
-      nonce: Buffer.from(nonce, 'hex'),
-      output: Buffer.from(output, 'hex'),
-    });
+    verdict = await admission.verdict;
   } catch (err) {
-    // Not the miner's fault (e.g. verifier queue full): unjudged, so a resend is judged afresh.
-    ctx.jobs.forgetSolution(work, nonce, output);
-    ctx.logger.warn({ err, sessionId: session.id }, 'solution not verified');
-    return { code: ResultCode.InvalidSolution, reason: 'verifier-unavailable', job, nonce };
+    // Not the miner's fault (pushed out under load, closing, verifier failure): unjudged, so a resend is judged
+    // afresh. Counted and logged at a bounded rate by the scheduler.
+    ctx.jobs.settleSolution(job, digest, false);
+    return refusal(err instanceof VerificationRefused ? err.code : 'verifier-failed', job, nonce);
   }
+  // Remembered only once its proof of work passed: junk costs no duplicate memory (docs/decisions.md D-sharepath-1).
+  ctx.jobs.settleSolution(job, digest, verdict.powValid);
   if (!verdict.powValid) return { code: ResultCode.InvalidSolution, reason: verdict.reason ?? 'invalid', job, nonce };
 
   // Judged at the difficulty this job id was sent to this session with (docs/gateway.md "Vardiff").
@@ -94,8 +131,9 @@ async function judgeSolution(session: Session, message: SolutionMessage, ctx: So
 
 function finish(session: Session, message: SolutionMessage, ctx: SolutionContext, judgement: Judgement): void {
   try {
-    const description = judgement.reason === 'verifier-unavailable' ? 'Solution not verified, resend' : RESULT_DESCRIPTIONS[judgement.code];
-    session.reply(message.id, judgement.code, { description });
+    const description = judgement.description ?? RESULT_DESCRIPTIONS[judgement.code];
+    if (judgement.chargeMalformed === true) session.refuseAsMalformed(message.id, judgement.code, description);
+    else session.reply(message.id, judgement.code, { description });
     ctx.shareJudged(session, judgement.code, judgement.reason);
     ctx.bus.emit('share', {
       sessionId: session.id,
