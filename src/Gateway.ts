@@ -4,6 +4,7 @@ import type { Logger } from './config/logger.js';
 import type { GatewayConfig } from './config/schema.js';
 import { EventBus } from './events/EventBus.js';
 import { JobBook } from './jobs/JobBook.js';
+import { openLedger, type Ledger } from './ledger/Ledger.js';
 import { ApiKeys } from './miners/ApiKeys.js';
 import { MinerHub } from './miners/MinerHub.js';
 import { VerifierPool } from './pow/VerifierPool.js';
@@ -18,6 +19,8 @@ export interface GatewayDeps {
   readonly bus?: EventBus;
   /** Default: a NodeLink to cfg.upstream. */
   readonly upstream?: Upstream;
+  /** Default: the books at cfg.ledger.url (null = run without books, as `ledger.url: none`). */
+  readonly ledger?: Ledger | null;
 }
 
 export type BoundPorts = Partial<Record<TransportKind, number>>;
@@ -37,12 +40,19 @@ export class Gateway {
     /** Ports actually bound (a configured 0 is "off", so tests bind ephemeral ports via their own config). */
     readonly ports: BoundPorts,
     private readonly log: Logger,
+    /** The books (docs/ledger.md); undefined when ledger.url is none. */
+    readonly ledger: Ledger | undefined,
   ) {}
 
   static async start(config: GatewayConfig, deps: GatewayDeps): Promise<Gateway> {
     const log = deps.logger;
     const bus = deps.bus ?? new EventBus({ logger: log });
     const upstream = deps.upstream ?? new NodeLink({ config: config.upstream, logger: log, bus });
+    // --- ledger: opened first (a bad URL or newer schema stops the start), closed last ---
+    const ledger = deps.ledger === null ? undefined : (deps.ledger ?? (await openLedger(config.ledger, { instanceId: config.instanceId, logger: log, bus })));
+    if (ledger === undefined) log.warn('ledger.url is none: NO BOOKS — accepted shares and blocks are not recorded anywhere');
+    else log.info({ backend: ledger.backend }, 'ledger open');
+    // --- end ledger ---
     const verifier = new VerifierPool();
     const jobs = new JobBook({
       chain: config.chain,
@@ -63,6 +73,7 @@ export class Gateway {
       apiKeys,
       bus,
       logger: log,
+      shares: ledger,
     });
     const stratum = createStratumTransports(config.stratum, hub.accept, log);
     const ports: BoundPorts = {};
@@ -74,11 +85,12 @@ export class Gateway {
       jobs.close();
       apiKeys.close();
       await verifier.close();
+      await ledger?.close();
       throw err;
     }
     upstream.start();
     log.info({ chain: config.chain, ports, upstream: `${config.upstream.host}:${config.upstream.port}` }, 'gateway started');
-    return new Gateway(config, bus, upstream, jobs, hub, verifier, apiKeys, stratum, ports, log);
+    return new Gateway(config, bus, upstream, jobs, hub, verifier, apiKeys, stratum, ports, log, ledger);
   }
 
   /** SIGHUP: re-reads the TLS certificate and key (api keys reload on their own when the file changes). */
@@ -104,6 +116,8 @@ export class Gateway {
     this.jobs.close();
     await this.upstream.stop(Math.floor(this.config.shutdownTimeoutMs / 2));
     this.apiKeys.close();
+    // Last: every share answered and every block outcome the node sent is in the books before the process exits.
+    await this.ledger?.close(Math.floor(this.config.shutdownTimeoutMs / 4));
     this.log.info('gateway stopped');
   }
 }

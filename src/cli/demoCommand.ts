@@ -64,6 +64,8 @@ export async function run(args: string[]): Promise<number> {
       log: { level: values['log-level'] },
       stratum: { host: '127.0.0.1', port, shareDifficulty: 1, minerJobLatencyMs: 1000 },
       http: { port: 0 },
+      // Books: a fresh SQLite file under ./data/ per run (docs/ledger.md "The demo's books"), unless the env names one.
+      ...(process.env.EQUIGATE_LEDGER_URL === undefined ? { ledger: { url: `sqlite:./data/demo-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}.sqlite` } } : {}),
     },
   });
   const logger = createLogger(config.log.level);
@@ -123,6 +125,7 @@ export async function run(args: string[]): Promise<number> {
   say(`simulated devnet node on 127.0.0.1:${node.port} (TLS), block difficulty ${blockDifficulty}`);
   say(`gateway stratum on stratum+tcp://127.0.0.1:${stratumPort}; ${miners} reference miners connected to it`);
   say(`add your own: equigate miner --url stratum+tcp://127.0.0.1:${stratumPort} --key any-key-8chars`);
+  say(`books: ${config.ledger.url} (reward split of a block: npx equigate ledger report --ledger-url ${config.ledger.url} --block HEIGHT --reward 8000000000)`);
   say('Ctrl-C stops everything gracefully.');
 
   const report = (): void =>

@@ -1,6 +1,7 @@
 // The whole configuration, validated by convict. Sources, later wins: defaults < file < env < CLI args.
 import convict from 'convict';
 import { CHAIN_NAMES, type ChainName } from '../pow/variants.js';
+import type { LedgerConfig } from '../ledger/Ledger.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -47,9 +48,16 @@ export interface GatewayConfig {
   log: { level: LogLevel };
   upstream: UpstreamConfig;
   stratum: StratumConfig;
-  ledger: { url: string };
+  ledger: LedgerConfig;
   http: { host: string; port: number };
   shutdownTimeoutMs: number;
+}
+
+/** An integer in [min, max] (convict format). */
+function intIn(min: number, max: number): (value: unknown) => void {
+  return (value) => {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) throw new Error(`must be an integer from ${min} to ${max}`);
+  };
 }
 
 export const configSchema: convict.Schema<GatewayConfig> = {
@@ -123,9 +131,26 @@ export const configSchema: convict.Schema<GatewayConfig> = {
     maxSendQueueBytes: { doc: 'Bytes queued to a slow reader before it is dropped.', format: 'nat', default: 262144 },
     jobHistory: { doc: 'Jobs of the current tip kept to judge late solutions (the node keeps 64).', format: 'nat', default: 64 },
   },
+  // --- ledger (src/ledger/, docs/ledger.md) ---
   ledger: {
-    url: { doc: 'Ledger location: sqlite:PATH or postgres://… (used once the ledger lands).', format: String, default: 'sqlite:./data/equigate.sqlite', env: 'EQUIGATE_LEDGER_URL', arg: 'ledger-url' },
+    url: {
+      doc: 'The books: sqlite:PATH (embedded, directory created), postgres://USER@HOST:PORT/DB (shared by gateways) or none (no books, logged loudly).',
+      format: String,
+      default: 'sqlite:./data/equigate.sqlite',
+      env: 'EQUIGATE_LEDGER_URL',
+      arg: 'ledger-url',
+    },
+    commitDelayMs: { doc: 'Group commit: shares arriving within this many ms are written in one transaction before their replies.', format: intIn(0, 100), default: 2, env: 'EQUIGATE_LEDGER_COMMIT_DELAY_MS' },
+    maxBatch: { doc: 'Most shares in one transaction.', format: intIn(1, 100_000), default: 2000 },
+    maxBufferedShares: { doc: 'Shares waiting for the ledger at once; beyond it (or while it is down) shares are answered as not credited.', format: intIn(1, 1_000_000), default: 20000 },
+    shareWaitMs: { doc: 'Longest a share waits for an unavailable ledger before it is answered as not credited.', format: intIn(10, 60_000), default: 3000 },
+    retryMinMs: { doc: 'First retry delay after a failed write (doubles up to retryMaxMs).', format: intIn(10, 60_000), default: 100 },
+    retryMaxMs: { doc: 'Longest retry delay after failed writes.', format: intIn(10, 600_000), default: 5000 },
+    retentionHours: { doc: 'Share rows older than this are rolled up into hourly per-miner aggregates (0 = keep every row).', format: intIn(0, 100_000), default: 72, env: 'EQUIGATE_LEDGER_RETENTION_HOURS' },
+    sqliteSynchronous: { doc: 'SQLite synchronous: normal (survives a process crash; power loss may lose the last commits) or full (fsync every commit).', format: ['normal', 'full'], default: 'normal', env: 'EQUIGATE_LEDGER_SQLITE_SYNCHRONOUS' },
+    timeoutMs: { doc: 'PostgreSQL connect and statement timeout.', format: intIn(100, 600_000), default: 5000 },
   },
+  // --- end ledger ---
   http: {
     host: { doc: 'Address of the HTTP listener (metrics, health, dashboard).', format: String, default: '127.0.0.1', env: 'EQUIGATE_HTTP_HOST' },
     port: { doc: 'HTTP port (0 = off).', format: 'port', default: 8080, env: 'EQUIGATE_HTTP_PORT', arg: 'http-port' },

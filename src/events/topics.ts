@@ -52,6 +52,18 @@ export interface UpstreamEvent {
   readonly at: number;
 }
 
+// --- ledger (src/ledger/) ---
+/** The books' availability: 'unavailable' while writes fail (shares are then answered as not credited). */
+export interface LedgerEvent {
+  readonly state: 'available' | 'unavailable' | 'closed';
+  readonly backend: 'sqlite' | 'postgres';
+  /** Shares waiting to be written. */
+  readonly buffered: number;
+  readonly detail?: string;
+  readonly at: number;
+}
+// --- end ledger ---
+
 export interface GatewayEvents {
   job: JobEvent;
   share: ShareEvent;
@@ -60,4 +72,5 @@ export interface GatewayEvents {
   'session.login': SessionEvent;
   'session.close': SessionEvent;
   upstream: UpstreamEvent;
+  ledger: LedgerEvent;
 }

@@ -11,6 +11,7 @@ import { forkHeights, type ChainName } from '../pow/variants.js';
 import type { HandlerContext, LoginReplyExtras } from '../protocol/handlers/context.js';
 import type { ConnectionAcceptor, LineConnection } from '../transports/types.js';
 import type { Upstream, UpstreamLogin } from '../upstream/types.js';
+import type { ShareRecorder } from '../ledger/types.js';
 import type { ApiKeyChecker } from './ApiKeys.js';
 import { cancelLine, encodeJob, type EncodedJob } from './jobLines.js';
 import { NoncePrefixAllocator } from './NoncePrefixAllocator.js';
@@ -32,6 +33,8 @@ export interface MinerHubOptions {
   readonly bus: EventBus;
   readonly logger: Logger;
   readonly now?: () => number;
+  /** The books: accepted shares are recorded here before the miner is answered (docs/ledger.md). */
+  readonly shares?: ShareRecorder;
 }
 
 const MIN_SWEEP_MS = 10;
@@ -45,6 +48,7 @@ export class MinerHub implements HandlerContext {
   readonly prefixes: NoncePrefixAllocator;
   readonly bus: EventBus;
   readonly logger: Logger;
+  readonly shares?: ShareRecorder;
   readonly malformedBudget: number;
   readonly maxPendingSolutions: number;
   readonly now: () => number;
@@ -71,6 +75,7 @@ export class MinerHub implements HandlerContext {
     this.bus = options.bus;
     this.logger = options.logger.child({ component: 'miners' });
     this.now = options.now ?? Date.now;
+    this.shares = options.shares;
     this.malformedBudget = options.stratum.malformedBudget;
     this.maxPendingSolutions = Math.max(1, options.stratum.maxPendingSolutions);
     this.sharePacked = difficultyToPacked(options.stratum.shareDifficulty);

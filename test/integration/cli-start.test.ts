@@ -82,6 +82,7 @@ async function startNodeAndGateway(
       upstream: { host: '127.0.0.1', port: nodePort, tls: false, apiKey: 'cli-test-gateway-key' },
       stratum: { host: '127.0.0.1', ...stratum },
       http: { port: 0 },
+      ledger: { url: `sqlite:${path.join(dir, 'ledger.sqlite')}` },
     }),
   );
   const gateway = equigate(['start', '--config', configFile]);

@@ -8,6 +8,7 @@ import type { NoncePrefixAllocator } from '../../miners/NoncePrefixAllocator.js'
 import type { Session } from '../../miners/Session.js';
 import type { SolutionVerifier } from '../../pow/types.js';
 import type { Upstream } from '../../upstream/types.js';
+import type { ShareRecorder } from '../../ledger/types.js';
 
 export interface LoginReplyExtras {
   readonly forkheight?: number;
@@ -22,6 +23,8 @@ export interface HandlerContext {
   readonly prefixes: NoncePrefixAllocator;
   readonly bus: EventBus;
   readonly logger: Logger;
+  /** The books (docs/ledger.md): an accepted share is recorded before `1 accepted` is sent; absent = no ledger. */
+  readonly shares?: ShareRecorder;
   /** stratum.malformedBudget: malformed/unknown messages answered before the connection is closed. */
   readonly malformedBudget: number;
   /** stratum.maxPendingSolutions: one connection's solutions awaiting verification at once. */

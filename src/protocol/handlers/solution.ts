@@ -1,6 +1,7 @@
 // `solution {id, nonce, output}` → one `result`. The checks run in exactly this order (design.md §3 result codes):
 //   logged in (-32010) → job alive (-32008 stale/unknown, 3 expired) → output size/hex (-32005) → nonce (-32007)
-//   → nonce prefix (2, never forwarded) → duplicate (-32006) → PoW (-32004) → share target (-32009) → accepted (1).
+//   → nonce prefix (2, never forwarded) → duplicate (-32006) → PoW (-32004) → share target (-32009)
+//   → [block forwarded] → ledger write (-32006 already in the books, 2 not credited: docs/ledger.md) → accepted (1).
 // A share that also meets the block target is forwarded to the node at once, before any reply or event.
 //
 // Block-forwarding choice: the miner gets `1 accepted` for the share immediately; the node's verdict on the block
@@ -16,6 +17,7 @@ import type { Session } from '../../miners/Session.js';
 import type { BlockEvent } from '../../events/EventBus.js';
 import type { BlockSubmitOutcome } from '../../upstream/types.js';
 import type { HandlerContext } from './context.js';
+import type { ShareRecord } from '../../ledger/types.js';
 
 const NONCE_HEX_DIGITS = 16;
 
@@ -86,12 +88,44 @@ async function judgeSolution(session: Session, message: SolutionMessage, ctx: Ha
   const isBlockCandidate = meetsTarget(hash, job.blockTarget);
   // Block first, before any reply, bookkeeping or event: nothing may delay or lose it.
   if (isBlockCandidate) forwardBlock(session, job, nonce, output, ctx);
-  return { code: ResultCode.Accepted, reason: isBlockCandidate ? 'block' : 'share', job, nonce, sharePacked, hash, isBlockCandidate };
+  const judged = { job, nonce, sharePacked, hash, isBlockCandidate };
+  // Accepted means written (docs/ledger.md): the miner hears `1 accepted` only after the ledger committed the share.
+  const booked = ctx.shares === undefined ? 'recorded' : await ctx.shares.record(shareRecord(session, job, nonce, sharePacked, hash, isBlockCandidate, ctx));
+  if (booked === 'duplicate') return { code: ResultCode.DuplicateShare, reason: 'duplicate-in-ledger', ...judged };
+  if (booked === 'unavailable') {
+    if (!isBlockCandidate) ctx.jobs.forgetSolution(job, nonce, output); // a resend may be credited; a block is never resent
+    return { code: ResultCode.Rejected, reason: 'ledger-unavailable', ...judged };
+  }
+  return { code: ResultCode.Accepted, reason: isBlockCandidate ? 'block' : 'share', ...judged };
 }
+
+function shareRecord(session: Session, job: GatewayJob, nonce: string, sharePacked: number, hash: Buffer, isBlockCandidate: boolean, ctx: HandlerContext): ShareRecord {
+  return {
+    miner: session.worker,
+    worker: '',
+    sessionId: session.id,
+    transport: session.connection.transport,
+    jobId: job.id,
+    upstreamJobId: job.upstreamJobId,
+    height: job.height,
+    nonce,
+    outputHash: hash.toString('hex'),
+    sharePacked,
+    achievedDifficulty: achievedDifficulty(hash),
+    isBlockCandidate,
+    at: ctx.now(),
+  };
+}
+
+/** Descriptions that differ from RESULT_DESCRIPTIONS for one reason (docs/gateway.md, docs/ledger.md). */
+const REASON_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  'verifier-unavailable': 'Solution not verified, resend',
+  'ledger-unavailable': 'Share not credited: ledger unavailable, resend',
+};
 
 function finish(session: Session, message: SolutionMessage, ctx: HandlerContext, judgement: Judgement): void {
   try {
-    const description = judgement.reason === 'verifier-unavailable' ? 'Solution not verified, resend' : RESULT_DESCRIPTIONS[judgement.code];
+    const description = REASON_DESCRIPTIONS[judgement.reason] ?? RESULT_DESCRIPTIONS[judgement.code];
     session.reply(message.id, judgement.code, { description });
     ctx.bus.emit('share', {
       sessionId: session.id,
