@@ -4,7 +4,7 @@
 import pg from 'pg';
 import type { Logger } from '../config/logger.js';
 import { packedToDifficulty } from '../pow/difficulty.js';
-import { BLOCK_STATUS_SQL, LATEST_SCHEMA_VERSION, MIGRATIONS, newerSchemaMessage } from './migrations.js';
+import { BLOCK_UPSERT_SET_SQL, LATEST_SCHEMA_VERSION, MIGRATIONS, newerSchemaMessage } from './migrations.js';
 import { blockFromRow, mergeCredits, rollupFromRow, shareFromRow } from './SqliteStore.js';
 import {
   LedgerError,
@@ -84,6 +84,12 @@ export class PostgresStore implements LedgerStore {
   private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken = false;
+    // A checked-out client whose server goes away between queries emits 'error'; unhandled, that ends the process.
+    // The next query on it fails, and that failure is what the caller sees.
+    const onError = (): void => {
+      broken = true;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       let result: T;
@@ -104,6 +110,7 @@ export class PostgresStore implements LedgerStore {
       if (!(err instanceof LedgerError) && isConnectionError(err)) broken = true;
       throw err;
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }
@@ -156,9 +163,7 @@ export class PostgresStore implements LedgerStore {
             `INSERT INTO blocks (upstream_job_id, nonce, height, miner, worker, instance_id, status, block_hash, node_code,
                submitted_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
-             ON CONFLICT (upstream_job_id, nonce) DO UPDATE SET status = ${BLOCK_STATUS_SQL},
-               block_hash = COALESCE(excluded.block_hash, blocks.block_hash),
-               node_code = COALESCE(excluded.node_code, blocks.node_code), updated_at = excluded.updated_at`,
+             ON CONFLICT (upstream_job_id, nonce) DO UPDATE SET ${BLOCK_UPSERT_SET_SQL}`,
             [b.upstreamJobId, b.nonce, b.height, b.miner, b.worker, b.instanceId, b.status, b.blockHash ?? null, b.nodeCode ?? null, b.at],
           );
         }

@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { packedToDifficulty } from '../pow/difficulty.js';
-import { BLOCK_STATUS_SQL, LATEST_SCHEMA_VERSION, MIGRATIONS, newerSchemaMessage } from './migrations.js';
+import { BLOCK_UPSERT_SET_SQL, LATEST_SCHEMA_VERSION, MIGRATIONS, newerSchemaMessage } from './migrations.js';
 import {
   LedgerError,
   type BlockStatus,
@@ -129,9 +129,7 @@ export class SqliteStore implements LedgerStore {
       `INSERT INTO blocks (upstream_job_id, nonce, height, miner, worker, instance_id, status, block_hash, node_code,
          submitted_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (upstream_job_id, nonce) DO UPDATE SET status = ${BLOCK_STATUS_SQL},
-         block_hash = COALESCE(excluded.block_hash, blocks.block_hash),
-         node_code = COALESCE(excluded.node_code, blocks.node_code), updated_at = excluded.updated_at`,
+       ON CONFLICT (upstream_job_id, nonce) DO UPDATE SET ${BLOCK_UPSERT_SET_SQL}`,
     );
     this.writeTx = this.db.transaction((batch: WriteBatch) => {
       const held: boolean[] = [];

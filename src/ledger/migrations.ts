@@ -71,5 +71,13 @@ export function newerSchemaMessage(found: number): string {
   );
 }
 
-/** Block lifecycle: a late 'submitted' never overwrites the node's verdict. */
-export const BLOCK_STATUS_SQL = `CASE WHEN excluded.status = 'submitted' THEN blocks.status ELSE excluded.status END`;
+/**
+ * Block lifecycle upsert: a late 'submitted' never overwrites the node's verdict, and 'accepted' is final. Two
+ * solutions of one nonce can both be candidates under one key (upstream job id, nonce); the node accepts at most
+ * one, and the books keep that verdict (docs/ledger.md "Blocks").
+ */
+const KEEP_BLOCK = `blocks.status = 'accepted' OR excluded.status = 'submitted'`;
+export const BLOCK_UPSERT_SET_SQL =
+  `status = CASE WHEN ${KEEP_BLOCK} THEN blocks.status ELSE excluded.status END, ` +
+  `node_code = CASE WHEN ${KEEP_BLOCK} THEN blocks.node_code ELSE excluded.node_code END, ` +
+  `block_hash = COALESCE(blocks.block_hash, excluded.block_hash), updated_at = excluded.updated_at`;

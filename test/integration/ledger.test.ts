@@ -126,6 +126,9 @@ function ledgerSuite(b: Backend): void {
     bus.emit('block', { ...base, upstreamJobId: 'u4', status: 'rejected', nodeCode: 2, at: minute + 30 });
     await ledger.flush();
     bus.emit('block', { ...base, status: 'submitted', at: minute + 40 }); // late/replayed: never undoes the verdict
+    // A second solution of the same nonce, also a candidate, rejected by the node: the accepted verdict stays.
+    bus.emit('block', { ...base, status: 'submitted', at: minute + 41 });
+    bus.emit('block', { ...base, status: 'rejected', nodeCode: 2, at: minute + 42 });
     bus.emit('block', { ...base, upstreamJobId: 'u5', status: 'submitted', at: minute + 50 });
     bus.emit('block', { ...base, upstreamJobId: 'u5', status: 'unanswered', at: minute + 60 });
     await ledger.flush();
@@ -139,6 +142,7 @@ function ledgerSuite(b: Backend): void {
     assert.equal(byJob.get('u3')?.status, 'accepted');
     assert.equal(byJob.get('u3')?.blockHash, 'ff'.repeat(32));
     assert.equal(byJob.get('u3')?.submittedAt, minute);
+    assert.equal(byJob.get('u3')?.nodeCode, null);
     assert.equal(byJob.get('u4')?.status, 'rejected');
     assert.equal(byJob.get('u4')?.nodeCode, 2);
     assert.equal(byJob.get('u5')?.status, 'unanswered');
