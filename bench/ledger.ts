@@ -148,17 +148,23 @@ async function acceptLatency(ledgerUrl: string, samples: number): Promise<{ p50:
   return out;
 }
 
+function progress(text: string): void {
+  process.stderr.write(`ledger bench: ${text}\n`);
+}
+
 export async function run(): Promise<string> {
   const durationMs = envInt('BENCH_LEDGER_MS', 5000);
   const inflight = envInt('BENCH_LEDGER_INFLIGHT', 8000);
   const samples = envInt('BENCH_LATENCY_SAMPLES', 2000);
   const rows: string[] = [];
 
+  progress('sustained shares/s into SQLite');
   const sqlite = freshSqliteUrl();
   const s = await sustained(sqlite.url, durationMs, inflight);
   sqlite.remove();
   rows.push(`| sustained shares/s into SQLite (WAL, synchronous=NORMAL), group commit, ${fmt(inflight)} outstanding, ${fmt(durationMs / 1000)} s | ${fmt(s.rate)} (not recorded: ${fmt(s.other)}) |`);
   if (PG_URL !== undefined) {
+    progress('sustained shares/s into PostgreSQL');
     const db = await freshPgUrl(PG_URL);
     const p = await sustained(db.url, durationMs, inflight);
     await db.remove();
@@ -167,6 +173,7 @@ export async function run(): Promise<string> {
     rows.push('| sustained shares/s into PostgreSQL | not run: set BENCH_PG_URL or EQUIGATE_TEST_PG_URL (.ci/postgres.sh) |');
   }
 
+  progress('latency of 1 accepted: off, SQLite, PostgreSQL');
   const off = await acceptLatency('none', samples);
   const sqliteLat = freshSqliteUrl();
   const on = await acceptLatency(sqliteLat.url, samples);
@@ -180,6 +187,7 @@ export async function run(): Promise<string> {
     rows.push(`| same, PostgreSQL ledger on: p50 / p99 (added: p50 +${fmt(onPg.p50 - off.p50, 2)}, p99 +${fmt(onPg.p99 - off.p99, 2)} ms) | ${fmt(onPg.p50, 2)} / ${fmt(onPg.p99, 2)} ms (${fmt(onPg.accepted)} accepted) |`);
   }
 
+  progress('bench/shares with the ledger off, then on');
   const sharesOff = await measureShares('none');
   const sqliteShares = freshSqliteUrl();
   const sharesOn = await measureShares(sqliteShares.url);

@@ -53,7 +53,9 @@ export class BookKeeper {
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly expiryTimer: NodeJS.Timeout;
   private readonly rollupTimer: NodeJS.Timeout | undefined;
-  private writing: Promise<void> | undefined;
+  /** Transactions in flight (at most writeConcurrency). */
+  private readonly writing = new Set<Promise<void>>();
+  private readonly writeConcurrency: number;
   private retryDelay: number;
   private stateNow: LedgerState = 'available';
   private readonly tokenPrefix = randomBytes(6).toString('hex');
@@ -66,6 +68,8 @@ export class BookKeeper {
     this.now = o.now ?? Date.now;
     this.log = o.logger.child({ component: 'ledger' });
     this.retryDelay = o.retryMinMs;
+    // SQLite commits synchronously (one at a time anyway); PostgreSQL overlaps two transactions on two connections.
+    this.writeConcurrency = o.store.kind === 'postgres' ? 2 : 1;
     this.expiryTimer = setInterval(() => this.expire(), Math.max(50, Math.floor(o.shareWaitMs / 4)));
     this.expiryTimer.unref();
     if (o.retentionHours > 0) {
@@ -134,20 +138,28 @@ export class BookKeeper {
   }
 
   private schedule(): void {
-    if (this.writing !== undefined || this.retryTimer !== undefined) return; // the write in flight / retry reschedules
+    if (this.retryTimer !== undefined) return; // the retry restarts writing
+    if (this.writing.size >= this.writeConcurrency) return; // a finishing write reschedules
     if (this.queue.length >= this.o.maxBatch) {
       this.clearFlushTimer();
       this.startWrite();
       return;
     }
-    this.flushTimer ??= setTimeout(() => {
+    if (this.writing.size > 0) return; // under load the group forms while a write is in flight
+    if (this.flushTimer !== undefined) return;
+    const fire = (): void => {
       this.flushTimer = undefined;
       this.startWrite();
-    }, this.o.commitDelayMs);
+    };
+    // 0: the next event-loop turn (everything read from sockets in this turn joins the group).
+    this.flushTimer = this.o.commitDelayMs === 0 ? (setImmediate(fire) as unknown as NodeJS.Timeout) : setTimeout(fire, this.o.commitDelayMs);
   }
 
   private clearFlushTimer(): void {
-    if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
+    if (this.flushTimer !== undefined) {
+      clearTimeout(this.flushTimer);
+      clearImmediate(this.flushTimer as unknown as NodeJS.Immediate);
+    }
     this.flushTimer = undefined;
   }
 
@@ -156,11 +168,14 @@ export class BookKeeper {
   }
 
   private startWrite(): void {
-    if (this.writing !== undefined || !this.hasWork()) return;
-    this.writing = this.writeOnce().finally(() => {
-      this.writing = undefined;
-      if (this.retryTimer === undefined && this.hasWork()) this.schedule();
+    if (this.writing.size >= this.writeConcurrency || !this.hasWork()) return;
+    const write: Promise<void> = this.writeOnce().finally(() => {
+      this.writing.delete(write);
+      // The next group starts from the event loop, not a microtask: SQLite commits synchronously, and a chain of
+      // write → resolve → record → write would otherwise never let sockets or timers run.
+      if (this.retryTimer === undefined && this.hasWork()) setImmediate(() => this.startWrite());
     });
+    this.writing.add(write);
   }
 
   private async writeOnce(): Promise<void> {
@@ -185,7 +200,7 @@ export class BookKeeper {
       this.expire();
       const delay = this.retryDelay;
       this.retryDelay = Math.min(this.o.retryMaxMs, this.retryDelay * 2);
-      if (this.stateNow !== 'closed') {
+      if (this.stateNow !== 'closed' && this.retryTimer === undefined) {
         this.retryTimer = setTimeout(() => {
           this.retryTimer = undefined;
           this.startWrite();
@@ -231,10 +246,10 @@ export class BookKeeper {
   /** Writes everything queued now (retrying until `deadlineMs`), e.g. before shutdown. */
   async flush(deadlineMs = 5000): Promise<void> {
     const until = this.now() + deadlineMs;
-    while (this.hasWork() || this.writing !== undefined) {
+    while (this.hasWork() || this.writing.size > 0) {
       if (this.now() > until) break;
-      if (this.writing !== undefined) {
-        await this.writing;
+      if (this.writing.size > 0) {
+        await Promise.allSettled([...this.writing]);
         continue;
       }
       if (this.retryTimer !== undefined) {

@@ -19,7 +19,6 @@ export const MIGRATIONS: readonly Migration[] = [
         at INTEGER NOT NULL,
         UNIQUE (upstream_job_id, nonce, output_hash))`,
       `CREATE INDEX shares_at ON shares (at)`,
-      `CREATE INDEX shares_miner_at ON shares (miner, worker, at)`,
       `CREATE TABLE share_rollups (
         hour INTEGER NOT NULL, miner TEXT NOT NULL, worker TEXT NOT NULL, shares INTEGER NOT NULL,
         difficulty_sum REAL NOT NULL, weight TEXT NOT NULL, last_at INTEGER NOT NULL,
@@ -44,7 +43,6 @@ export const MIGRATIONS: readonly Migration[] = [
         block_candidate BOOLEAN NOT NULL, at BIGINT NOT NULL,
         UNIQUE (upstream_job_id, nonce, output_hash))`,
       `CREATE INDEX shares_at ON shares (at)`,
-      `CREATE INDEX shares_miner_at ON shares (miner, worker, at)`,
       `CREATE TABLE share_rollups (
         hour BIGINT NOT NULL, miner TEXT NOT NULL, worker TEXT NOT NULL, shares BIGINT NOT NULL,
         difficulty_sum DOUBLE PRECISION NOT NULL, weight NUMERIC NOT NULL, last_at BIGINT NOT NULL,
