@@ -4,7 +4,8 @@
 //    ≥ 10,000/s PostgreSQL);
 // 2. what the ledger adds to a miner's `1 accepted`: one TCP session sends real devnet solutions one at a time
 //    through SimNode ← Gateway, ledger off vs SQLite vs PostgreSQL, p50/p99 over BENCH_LATENCY_SAMPLES answers;
-// 3. bench/shares end to end with the books off and on (SQLite) in the same run (target ≥ 80 %).
+// 3. bench/shares end to end with the books off and on (SQLite) in the same run, alternating, BENCH_LEDGER_SHARES_ROUNDS
+//    (2) times each (target ≥ 80 %).
 // PostgreSQL: BENCH_PG_URL or EQUIGATE_TEST_PG_URL (.ci/postgres.sh prints one); without it its rows say so.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -187,13 +188,24 @@ export async function run(): Promise<string> {
     rows.push(`| same, PostgreSQL ledger on: p50 / p99 (added: p50 +${fmt(onPg.p50 - off.p50, 2)}, p99 +${fmt(onPg.p99 - off.p99, 2)} ms) | ${fmt(onPg.p50, 2)} / ${fmt(onPg.p99, 2)} ms (${fmt(onPg.accepted)} accepted) |`);
   }
 
-  progress('bench/shares with the ledger off, then on');
-  const sharesOff = await measureShares('none');
-  const sqliteShares = freshSqliteUrl();
-  const sharesOn = await measureShares(sqliteShares.url);
-  sqliteShares.remove();
-  rows.push(`| bench/shares end to end, ledger off | ${fmt(sharesOff.rate)} accepted/s |`);
-  rows.push(`| bench/shares end to end, SQLite ledger on (same run) | ${fmt(sharesOn.rate)} accepted/s = ${fmt((100 * sharesOn.rate) / sharesOff.rate, 1)} % of off |`);
+  // Off and on alternate (rounds × 2 runs), so load from elsewhere on the machine and warm-up hit both alike.
+  const rounds = envInt('BENCH_LEDGER_SHARES_ROUNDS', 2);
+  const offRates: number[] = [];
+  const onRates: number[] = [];
+  let sharesOff = { text: '', rate: 0 };
+  let sharesOn = { text: '', rate: 0 };
+  for (let r = 0; r < rounds; r++) {
+    progress(`bench/shares round ${r + 1}/${rounds}: ledger off, then SQLite on`);
+    sharesOff = await measureShares('none');
+    offRates.push(sharesOff.rate);
+    const sqliteShares = freshSqliteUrl();
+    sharesOn = await measureShares(sqliteShares.url);
+    sqliteShares.remove();
+    onRates.push(sharesOn.rate);
+  }
+  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+  rows.push(`| bench/shares end to end, ledger off (${rounds} runs) | ${offRates.map((x) => fmt(x)).join(' / ')} accepted/s, mean ${fmt(mean(offRates))} |`);
+  rows.push(`| bench/shares end to end, SQLite ledger on (${rounds} runs, alternating with off) | ${onRates.map((x) => fmt(x)).join(' / ')} accepted/s, mean ${fmt(mean(onRates))} = ${fmt((100 * mean(onRates)) / mean(offRates), 1)} % of off |`);
 
-  return [`Ledger (node ${process.version}):`, '', '| figure | value |', '|---|---:|', ...rows, '', 'bench/shares, ledger off:', sharesOff.text, '', 'bench/shares, ledger on:', sharesOn.text].join('\n');
+  return [`Ledger (node ${process.version}):`, '', '| figure | value |', '|---|---:|', ...rows, '', 'bench/shares, last run with the ledger off:', sharesOff.text, '', 'bench/shares, last run with the ledger on:', sharesOn.text].join('\n');
 }

@@ -146,7 +146,14 @@ export const configSchema: convict.Schema<GatewayConfig> = {
     shareWaitMs: { doc: 'Longest a share waits for an unavailable ledger before it is answered as not credited.', format: intIn(10, 60_000), default: 3000 },
     retryMinMs: { doc: 'First retry delay after a failed write (doubles up to retryMaxMs).', format: intIn(10, 60_000), default: 100 },
     retryMaxMs: { doc: 'Longest retry delay after failed writes.', format: intIn(10, 600_000), default: 5000 },
-    retentionHours: { doc: 'Share rows older than this are rolled up into hourly per-miner aggregates (0 = keep every row).', format: intIn(0, 100_000), default: 72, env: 'EQUIGATE_LEDGER_RETENTION_HOURS' },
+    retentionHours: {
+      doc: 'Share rows older than this are rolled up into hourly per-miner aggregates (0 = keep every row; else at least 2, so the 1 h hashrate window always reads raw rows).',
+      format: (value: unknown) => {
+        if (value !== 0) intIn(2, 100_000)(value);
+      },
+      default: 72,
+      env: 'EQUIGATE_LEDGER_RETENTION_HOURS',
+    },
     sqliteSynchronous: { doc: 'SQLite synchronous: normal (survives a process crash; power loss may lose the last commits) or full (fsync every commit).', format: ['normal', 'full'], default: 'normal', env: 'EQUIGATE_LEDGER_SQLITE_SYNCHRONOUS' },
     timeoutMs: { doc: 'PostgreSQL connect and statement timeout.', format: intIn(100, 600_000), default: 5000 },
   },

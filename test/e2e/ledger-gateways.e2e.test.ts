@@ -110,3 +110,13 @@ for (const b of BACKENDS) {
     assert.equal(rows[0]?.miner, 'first-miner');
   });
 }
+
+test('ledger.url none: the gateway runs without books (logged loudly) and still answers shares', { timeout: 120_000 }, async (t) => {
+  const teardown = new Teardown();
+  t.after(() => teardown.run());
+  const node = await startNode(teardown, { chain: 'devnet', tls: false, difficulty: 2 ** 40, blockIntervalMs: 0 });
+  const stack = await startGateway(teardown, node, { ledger: { url: 'none' } });
+  assert.equal(stack.gateway.ledger, undefined);
+  miners(teardown, { url: stack.url, key: 'bookless-miner', miners: 1, chain: 'devnet' });
+  await waitFor(() => acceptedOn(stack) >= 10, '10 accepted shares without books', 60_000, 10);
+});

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { loadConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/config/logger.js';
 import { EventBus, type GatewayEvents } from '../../src/events/EventBus.js';
 import { LEDGER_DEFAULTS, openLedger, type Ledger, type LedgerConfig } from '../../src/ledger/Ledger.js';
@@ -336,6 +337,14 @@ async function cli(args: string[]): Promise<{ code: number | null; text: string 
   const [code] = (await once(child, 'exit')) as [number | null];
   return { code, text };
 }
+
+test('ledger.url: none opens no books; a bad URL and bad ranges are refused with the key named', async () => {
+  assert.equal(await openLedger({ ...LEDGER_DEFAULTS, url: 'none' }, { instanceId: '', logger: silentLogger() }), undefined);
+  await assert.rejects(openLedger({ ...LEDGER_DEFAULTS, url: 'mysql://x' }, { instanceId: '', logger: silentLogger() }), (e: unknown) => (e as { code?: string }).code === 'bad-url');
+  assert.throws(() => loadConfig({ overrides: { ledger: { retentionHours: 1 } }, args: [], env: {} }), /retentionHours/);
+  assert.throws(() => loadConfig({ overrides: { ledger: { sqliteSynchronous: 'off' } }, args: [], env: {} }), /sqliteSynchronous/);
+  assert.equal(loadConfig({ overrides: { ledger: { retentionHours: 0 } }, args: [], env: {} }).ledger.retentionHours, 0);
+});
 
 test('splitExactly: parts sum to the total for awkward weights', () => {
   const weights = new Map([['x', 1n], ['y', 1n], ['z', 1n]]);
