@@ -140,7 +140,7 @@ export const configSchema: convict.Schema<GatewayConfig> = {
       env: 'EQUIGATE_LEDGER_URL',
       arg: 'ledger-url',
     },
-    commitDelayMs: { doc: 'Group commit: shares arriving within this many ms are written in one transaction before their replies.', format: intIn(0, 100), default: 2, env: 'EQUIGATE_LEDGER_COMMIT_DELAY_MS' },
+    commitDelayMs: { doc: 'Group commit: shares arriving within this many ms are written in one transaction before their replies (0 = the next event-loop turn).', format: intIn(0, 100), default: 2, env: 'EQUIGATE_LEDGER_COMMIT_DELAY_MS' },
     maxBatch: { doc: 'Most shares in one transaction.', format: intIn(1, 100_000), default: 2000 },
     maxBufferedShares: { doc: 'Shares waiting for the ledger at once; beyond it (or while it is down) shares are answered as not credited.', format: intIn(1, 1_000_000), default: 20000 },
     shareWaitMs: { doc: 'Longest a share waits for an unavailable ledger before it is answered as not credited.', format: intIn(10, 60_000), default: 3000 },

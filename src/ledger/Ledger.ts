@@ -1,5 +1,6 @@
 // The ledger's one entry point: `openLedger(config)` picks the backend from `ledger.url` and returns a Ledger
 // (docs/ledger.md). The share path only sees its ShareRecorder side.
+import { loadConfig } from '../config/load.js';
 import type { Logger } from '../config/logger.js';
 import type { EventBus } from '../events/EventBus.js';
 import { BookKeeper, type LedgerState } from './BookKeeper.js';
@@ -23,18 +24,8 @@ export interface LedgerConfig {
   timeoutMs: number;
 }
 
-export const LEDGER_DEFAULTS: LedgerConfig = {
-  url: 'sqlite:./data/equigate.sqlite',
-  commitDelayMs: 2,
-  maxBatch: 2000,
-  maxBufferedShares: 20_000,
-  shareWaitMs: 3000,
-  retryMinMs: 100,
-  retryMaxMs: 5000,
-  retentionHours: 72,
-  sqliteSynchronous: 'normal',
-  timeoutMs: 5000,
-};
+/** The schema's defaults (src/config/schema.ts), for tools and tests that open books without a config file. */
+export const LEDGER_DEFAULTS: LedgerConfig = loadConfig({ args: [], env: {} }).ledger;
 
 export interface Ledger extends ShareRecorder {
   readonly backend: 'sqlite' | 'postgres';

@@ -94,11 +94,12 @@ export function blockFromRow(r: BlockRow): StoredBlock {
 }
 
 const HOUR_MS = 3_600_000;
+/** 16 parameters a row: 64 rows stay far below SQLite's 32,766 host parameters. */
+const ROWS_PER_INSERT = 64;
 
 export class SqliteStore implements LedgerStore {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
-  private readonly insertShare: Database.Statement;
   private readonly tokenOf: Database.Statement;
   private readonly addReject: Database.Statement;
   private readonly upsertBlock: Database.Statement;
@@ -115,11 +116,6 @@ export class SqliteStore implements LedgerStore {
     this.db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     this.db.pragma('busy_timeout = 5000');
     this.migrate();
-    this.insertShare = this.db.prepare(
-      `INSERT INTO shares (upstream_job_id, nonce, output_hash, token, miner, worker, instance_id, session_id, transport,
-        job_id, height, share_packed, share_difficulty, achieved_difficulty, block_candidate, at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-    );
     this.tokenOf = this.db.prepare('SELECT token FROM shares WHERE upstream_job_id = ? AND nonce = ? AND output_hash = ?').pluck();
     this.addReject = this.db.prepare(
       `INSERT INTO rejects (minute, miner, worker, code, count) VALUES (?, ?, ?, ?, ?)
@@ -132,14 +128,23 @@ export class SqliteStore implements LedgerStore {
        ON CONFLICT (upstream_job_id, nonce) DO UPDATE SET ${BLOCK_UPSERT_SET_SQL}`,
     );
     this.writeTx = this.db.transaction((batch: WriteBatch) => {
-      const held: boolean[] = [];
-      for (const s of batch.shares) {
-        const info = this.insertShare.run(
-          s.upstreamJobId, s.nonce, s.outputHash, s.token, s.miner, s.worker, s.instanceId, s.sessionId, s.transport,
-          s.jobId, s.height, s.sharePacked, packedToDifficulty(s.sharePacked), s.achievedDifficulty, s.isBlockCandidate ? 1 : 0, s.at,
-        );
-        held.push(info.changes === 1 || this.tokenOf.get(s.upstreamJobId, s.nonce, s.outputHash) === s.token);
+      // Multi-row INSERTs (ROWS_PER_INSERT at a time): the per-statement cost of the binding dominates single rows.
+      const inserted = new Set<string>();
+      for (let i = 0; i < batch.shares.length; i += ROWS_PER_INSERT) {
+        const chunk = batch.shares.slice(i, i + ROWS_PER_INSERT);
+        const params: unknown[] = [];
+        for (const s of chunk) {
+          params.push(
+            s.upstreamJobId, s.nonce, s.outputHash, s.token, s.miner, s.worker, s.instanceId, s.sessionId, s.transport,
+            s.jobId, s.height, s.sharePacked, packedToDifficulty(s.sharePacked), s.achievedDifficulty, s.isBlockCandidate ? 1 : 0, s.at,
+          );
+        }
+        for (const token of this.insertRows(chunk.length).all(...params) as string[]) inserted.add(token);
       }
+      const held = batch.shares.map(
+        // Not inserted: ours only if an earlier commit of this same write went through (the token matches).
+        (s) => inserted.has(s.token) || this.tokenOf.get(s.upstreamJobId, s.nonce, s.outputHash) === s.token,
+      );
       for (const r of batch.rejects) this.addReject.run(r.minute, r.miner, r.worker, r.code, r.count);
       for (const b of batch.blocks) {
         this.upsertBlock.run(
@@ -149,6 +154,24 @@ export class SqliteStore implements LedgerStore {
       }
       return held;
     });
+  }
+
+  private readonly insertByRows = new Map<number, Database.Statement>();
+
+  private insertRows(rows: number): Database.Statement {
+    let statement = this.insertByRows.get(rows);
+    if (statement === undefined) {
+      const values = Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
+      statement = this.db
+        .prepare(
+          `INSERT INTO shares (upstream_job_id, nonce, output_hash, token, miner, worker, instance_id, session_id, transport,
+             job_id, height, share_packed, share_difficulty, achieved_difficulty, block_candidate, at)
+           VALUES ${values} ON CONFLICT DO NOTHING RETURNING token`,
+        )
+        .pluck();
+      this.insertByRows.set(rows, statement);
+    }
+    return statement;
   }
 
   private migrate(): void {

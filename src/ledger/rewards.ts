@@ -70,7 +70,7 @@ export async function rewardReport(store: LedgerStore, req: RewardRequest): Prom
     window = req.window ?? DEFAULT_PPLNS_WINDOW;
     if (window <= 0n) throw new LedgerError('bad-report-args', '--window must be a positive number of difficulty units');
     let left = difficultyUnitsToWeight(window);
-    const credits = await store.credits(0, to);
+    const credits = await creditsCovering(store, to, left);
     for (let i = credits.length - 1; i >= 0 && left > 0n; i--) {
       const c = credits[i] as CreditRow;
       const take = c.weight < left ? c.weight : left; // the oldest share in the window may count in part
@@ -97,6 +97,15 @@ export async function rewardReport(store: LedgerStore, req: RewardRequest): Prom
     totalDifficulty: weightToDifficultyString(total),
     payouts,
   };
+}
+
+/** Credits up to `to`, reaching back only as far as needed to hold `weight` (the span grows ×4 from 10 minutes). */
+async function creditsCovering(store: LedgerStore, to: number, weight: bigint): Promise<CreditRow[]> {
+  for (let span = 600_000; ; span *= 4) {
+    const from = Math.max(0, to - span);
+    const credits = await store.credits(from, to);
+    if (from === 0 || credits.reduce((a, c) => a + c.weight, 0n) >= weight) return credits;
+  }
 }
 
 function add(weights: Map<string, bigint>, c: CreditRow): void {
