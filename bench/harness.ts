@@ -26,7 +26,11 @@ export interface Stack {
 }
 
 /** SimNode (plain TCP, devnet) and a gateway in front of it through NodeLink; resolves once the gateway has a job. */
-export async function startStack(node: SimNodeOptions, stratum: Record<string, unknown>, cleanup: Teardown): Promise<Stack> {
+/**
+ * `ledgerUrl`: the gateway's books (default none: benchmarks measure the gateway alone unless they ask; bench/ledger
+ * runs with them on and off).
+ */
+export async function startStack(node: SimNodeOptions, stratum: Record<string, unknown>, cleanup: Teardown, ledgerUrl = 'none'): Promise<Stack> {
   const sim = await SimNode.start({ chain: 'devnet', tls: false, blockIntervalMs: 0, ...node });
   cleanup.defer(() => sim.stop());
   const config = loadConfig({
@@ -38,6 +42,7 @@ export async function startStack(node: SimNodeOptions, stratum: Record<string, u
       http: { port: 0 },
       events: { wsPort: 0 },
       shutdownTimeoutMs: 2000,
+      ledger: { url: ledgerUrl },
     },
     args: [],
     env: {},

@@ -6,20 +6,32 @@
 // 127.0.0.1, standing for miners on many addresses, so the per-address pending bound is raised to what they keep in
 // flight (docs/hostile-peers.md "Share path").
 // Knobs (environment): BENCH_SESSIONS (200), BENCH_INFLIGHT (32 per session), BENCH_POOL (400 solutions per
-// session), BENCH_WINDOW_MS (2000), BENCH_SOLVER_THREADS (2).
+// session), BENCH_WINDOW_MS (2000), BENCH_SOLVER_THREADS (2), BENCH_LEDGER_URL (none: books off).
 import { bounded, Client, envInt, fmt, startStack, wallClockMs } from './harness.js';
 
 function measuredMsOf(r: { poolExhaustedAtMs?: number; lastResultMs: number; windowMs: number }): number {
   return r.poolExhaustedAtMs === undefined ? r.windowMs : r.lastResultMs;
 }
 
+export interface SharesResult {
+  readonly text: string;
+  /** Accepted shares per second over the measured window. */
+  readonly rate: number;
+}
+
 export async function run(): Promise<string> {
+  return (await measureShares(process.env.BENCH_LEDGER_URL ?? 'none')).text;
+}
+
+/** The benchmark with the gateway's books at `ledgerUrl` ('none' = off); bench/ledger runs it both ways. */
+export async function measureShares(ledgerUrl: string): Promise<SharesResult> {
   const sessions = envInt('BENCH_SESSIONS', 200);
   const inflight = envInt('BENCH_INFLIGHT', 32);
   const perSession = envInt('BENCH_POOL', 400);
   const windowMs = envInt('BENCH_WINDOW_MS', 2000);
   const solverThreads = envInt('BENCH_SOLVER_THREADS', 2);
-  return bounded('shares', 300_000, async (cleanup) => {
+  let rateOut = 0;
+  const text = await bounded('shares', 300_000, async (cleanup) => {
     const { node, gateway, stratumPort } = await startStack(
       { difficulty: 2 ** 40 },
       {
@@ -30,6 +42,7 @@ export async function run(): Promise<string> {
         maxPendingSolutionsTotal: Math.max(16_384, sessions * inflight),
       },
       cleanup,
+      ledgerUrl,
     );
     let accepted = 0;
     const onShare = (share: { code: number }): void => {
@@ -60,6 +73,7 @@ export async function run(): Promise<string> {
     const rate = (inWindowAccepted * 1000) / measuredMs;
     const rejects = Object.entries(r.total).filter(([code]) => code !== '1');
     const stats = node.stats();
+    rateOut = rate;
     return [
       `Shares: ${fmt(sessions)} TCP sessions × ${inflight} solutions in flight, ${fmt(pool.solutions)} real devnet (48,5) ` +
         `solutions solved beforehand in ${fmt(pool.ms / 1000, 1)} s (${solverThreads} solver threads, client process); ` +
@@ -75,6 +89,8 @@ export async function run(): Promise<string> {
       `| gateway 'share' events with code 1 (same run) | ${fmt(accepted - acceptedBefore)} |`,
       `| gateway process CPU (user+sys) per wall second | ${fmt((cpu.user + cpu.system) / 1000 / elapsed, 2)} cores |`,
       `| blocks the node saw | ${stats.blocks.length} |`,
+      `| ledger | ${ledgerUrl === 'none' ? 'off (none)' : ledgerUrl.replace(/\/\/[^@]*@/, '//')} |`,
     ].join('\n');
   });
+  return { text, rate: rateOut };
 }

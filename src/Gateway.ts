@@ -10,6 +10,7 @@ import { GatewayMetrics } from './metrics/GatewayMetrics.js';
 import { startOperations, type Operations } from './Operations.js';
 import { hubSessionDirectory } from './operations/hubSessionDirectory.js';
 import type { SolutionVerifier } from './pow/types.js';
+import { openLedger, type Ledger } from './ledger/Ledger.js';
 import { VerifierPool } from './pow/VerifierPool.js';
 import { ApiKeys } from './stratum/ApiKeys.js';
 import { MinerHub } from './stratum/MinerHub.js';
@@ -30,6 +31,8 @@ export interface GatewayDeps {
   readonly upstream?: Upstream;
   /** The process's soft open-file limit (default: read from /proc/self/limits); tests pin it. */
   readonly openFileLimit?: number;
+  /** Default: the books at cfg.ledger.url (null = run without books, as `ledger.url: none`). */
+  readonly ledger?: Ledger | null;
 }
 
 /** Ports of the default profile by transport (a configured 0 is off). */
@@ -71,6 +74,8 @@ export class Gateway {
     readonly operations: Operations,
     /** Set when work.enabled (docs/work-service.md). */
     readonly work: WorkSide | undefined,
+    /** The books (docs/ledger.md); undefined when ledger.url is none. */
+    readonly ledger: Ledger | undefined,
   ) {}
 
   static async start(config: GatewayConfig, deps: GatewayDeps): Promise<Gateway> {
@@ -85,6 +90,11 @@ export class Gateway {
     // Metrics are made before the data path so verification is timed.
     const metrics = new GatewayMetrics();
     const verifier = metrics.timeVerifier(new VerifierPool());
+    // --- ledger: opened first (a bad URL or newer schema stops the start), closed last ---
+    const ledger = deps.ledger === null ? undefined : (deps.ledger ?? (await openLedger(config.ledger, { instanceId: config.instanceId, logger: log, bus })));
+    if (ledger === undefined) log.warn('ledger.url is none: NO BOOKS — accepted shares and blocks are not recorded anywhere');
+    else log.info({ backend: ledger.backend }, 'ledger open');
+    // --- end ledger ---
     const jobs = new JobBook({
       chain: config.chain,
       minerJobLatencyMs: config.stratum.minerJobLatencyMs,
@@ -108,6 +118,7 @@ export class Gateway {
       apiKeys,
       bus,
       logger: log,
+      shares: ledger,
     });
     const specs: StratumListenerSpec[] = stratumOn
       ? profiles.flatMap((profile) =>
@@ -160,6 +171,7 @@ export class Gateway {
       jobs.close();
       apiKeys.close();
       await verifier.close();
+      await ledger?.close();
       throw err;
     }
     // stratum.enabled false: the work service alone, no listeners and no node link.
@@ -178,7 +190,7 @@ export class Gateway {
       },
       'gateway started',
     );
-    return new Gateway(config, bus, upstream, jobs, hub, verifier, apiKeys, stratum, ports, listeners, log, operations, workSide);
+    return new Gateway(config, bus, upstream, jobs, hub, verifier, apiKeys, stratum, ports, listeners, log, operations, workSide, ledger);
   }
 
   /** SIGHUP: re-reads the TLS certificate and key (api keys reload on their own when the file changes). */
@@ -206,6 +218,8 @@ export class Gateway {
     this.jobs.close();
     await this.upstream.stop(Math.floor(this.config.shutdownTimeoutMs / 2));
     this.apiKeys.close();
+    // Last: every share answered and every block outcome the node sent is in the books before the process exits.
+    await this.ledger?.close(Math.floor(this.config.shutdownTimeoutMs / 4));
     this.log.info('gateway stopped');
   }
 }

@@ -84,7 +84,8 @@ export async function run(args: string[]): Promise<number> {
       // The work service beside stratum (docs/work-service.md): embedded broker, RPC on the HTTP listener.
       mqtt: { host: '127.0.0.1', port: Number(values['mqtt-port']) || (await freeLoopbackPort()) },
       work: { enabled: true },
-      ledger: { url: 'sqlite::memory:' },
+      // Books: a fresh SQLite file under ./data/ per run (docs/ledger.md "The demo's books"), unless the env names one.
+      ...(process.env.EQUIGATE_LEDGER_URL === undefined ? { ledger: { url: `sqlite:./data/demo-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}.sqlite` } } : {}),
     },
   });
   const logger = createLogger(config.log.level, undefined, config.log.format);
@@ -151,6 +152,7 @@ export async function run(args: string[]): Promise<number> {
   if (gateway.operations.eventsPort !== undefined) say(`event API: ws://127.0.0.1:${gateway.operations.eventsPort} (docs/event-api.md)`);
   say(`add your own: equigate miner --url stratum+tcp://127.0.0.1:${stratumPort} --key any-key-8chars`);
   const work = await startDemoWork(gateway, bus, say);
+  say(`books: ${config.ledger.url} (reward split of a block: npx equigate ledger report --ledger-url ${config.ledger.url} --block HEIGHT --reward 8000000000)`);
   say('Ctrl-C stops everything gracefully.');
 
   const report = (): void =>

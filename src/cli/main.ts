@@ -5,6 +5,7 @@ export const COMMANDS: Readonly<Record<string, { summary: string; load: () => Pr
   'sim-node': { summary: 'run the simulated Beam/Hds node (--config FILE)', load: () => import('./simNodeCommand.js') },
   miner: { summary: 'reference miner (--url … --key KEY [--miners N] [--rate R])', load: () => import('./minerCommand.js') },
   'nano-worker': { summary: 'reference Nano/Banano work worker (--mqtt URL --address ADDR [--threads N] [--work T])', load: () => import('./nanoWorkerCommand.js') },
+  ledger: { summary: 'ledger report --block H --reward UNITS [--scheme pplns|prop] : reward split from the books', load: () => import('./ledgerCommand.js') },
   pow: { summary: 'pow verify … : verify solutions (see equigate pow verify --help)', load: () => import('./powCommand.js') },
 };
 

@@ -110,7 +110,7 @@ export interface GatewayConfig {
   log: { level: LogLevel; format: 'auto' | 'json' | 'pretty' };
   upstream: UpstreamConfig;
   stratum: StratumConfig;
-  ledger: { url: string };
+  ledger: LedgerConfig;
   http: { host: string; port: number };
   shutdownTimeoutMs: number;
   // ---- operations (event API, admin) ----
@@ -119,6 +119,23 @@ export interface GatewayConfig {
   // ---- work service ----
   mqtt: MqttConfig;
   work: WorkConfig;
+}
+
+/** SQLite's `synchronous` for the ledger (docs/ledger.md "Durability"). */
+export type SqliteSynchronous = 'normal' | 'full';
+
+/** The books (docs/ledger.md). */
+export interface LedgerConfig {
+  url: string;
+  commitDelayMs: number;
+  maxBatch: number;
+  maxBufferedShares: number;
+  shareWaitMs: number;
+  retryMinMs: number;
+  retryMaxMs: number;
+  retentionHours: number;
+  sqliteSynchronous: SqliteSynchronous;
+  timeoutMs: number;
 }
 
 /** The WebSocket event API (docs/event-api.md). */
@@ -378,9 +395,31 @@ export const configSchema: convict.Schema<GatewayConfig> = {
     httpPollWaitMs: { doc: 'HTTP long-poll listeners: longest a GET waits for a job or cancel (1 s – 60 s).', format: intIn({ min: 1000, max: 60_000 }), default: 30000 },
     httpSessionTimeoutMs: { doc: 'HTTP long-poll listeners: a session with no request for this long is closed (idle-timeout).', format: intIn({ min: 1000, max: 3_600_000 }), default: 90000 },
   },
+  // --- ledger (src/ledger/, docs/ledger.md) ---
   ledger: {
-    url: { doc: 'Ledger location: sqlite:PATH or postgres://… (used once the ledger lands).', format: String, default: 'sqlite:./data/equigate.sqlite', env: 'EQUIGATE_LEDGER_URL', arg: 'ledger-url' },
+    url: {
+      doc: 'The books: sqlite:PATH (embedded, directory created), postgres://USER@HOST:PORT/DB (shared by gateways) or none (no books, logged loudly).',
+      format: String,
+      default: 'sqlite:./data/equigate.sqlite',
+      env: 'EQUIGATE_LEDGER_URL',
+      arg: 'ledger-url',
+    },
+    commitDelayMs: { doc: 'Group commit: shares arriving within this many ms are written in one transaction before their replies (0 = the next event-loop turn).', format: intIn({ min: 0, max: 100 }), default: 2, env: 'EQUIGATE_LEDGER_COMMIT_DELAY_MS' },
+    maxBatch: { doc: 'Most shares in one transaction.', format: intIn({ min: 1, max: 100_000 }), default: 2000 },
+    maxBufferedShares: { doc: 'Shares waiting for the ledger at once; beyond it (or while it is down) shares are answered as not credited.', format: intIn({ min: 1, max: 1_000_000 }), default: 20000 },
+    shareWaitMs: { doc: 'Longest a share waits for an unavailable ledger before it is answered as not credited.', format: intIn({ min: 10, max: 60_000 }), default: 3000 },
+    retryMinMs: { doc: 'First retry delay after a failed write (doubles up to retryMaxMs).', format: intIn({ min: 10, max: 60_000 }), default: 100 },
+    retryMaxMs: { doc: 'Longest retry delay after failed writes.', format: intIn({ min: 10, max: 600_000 }), default: 5000 },
+    retentionHours: {
+      doc: 'Share rows older than this are rolled up into hourly per-miner aggregates (0 = keep every row; else at least 2, so the 1 h hashrate window always reads raw rows).',
+      format: intIn({ min: 2, max: 100_000, offAllowed: true }),
+      default: 72,
+      env: 'EQUIGATE_LEDGER_RETENTION_HOURS',
+    },
+    sqliteSynchronous: { doc: 'SQLite synchronous: normal (survives a process crash; power loss may lose the last commits) or full (fsync every commit).', format: ['normal', 'full'], default: 'normal', env: 'EQUIGATE_LEDGER_SQLITE_SYNCHRONOUS' },
+    timeoutMs: { doc: 'PostgreSQL connect and statement timeout.', format: intIn({ min: 100, max: 600_000 }), default: 5000 },
   },
+  // --- end ledger ---
   http: {
     host: { doc: 'Address of the HTTP listener (metrics, health, dashboard).', format: String, default: '127.0.0.1', env: 'EQUIGATE_HTTP_HOST' },
     port: { doc: 'HTTP port (0 = off).', format: 'port', default: 8080, env: 'EQUIGATE_HTTP_PORT', arg: 'http-port' },

@@ -78,6 +78,17 @@ export interface WorkEvent {
   readonly workType: 'precache' | 'ondemand';
 }
 // --- end work service
+// --- ledger (src/ledger/) ---
+/** The books' availability: 'unavailable' while writes fail (shares are then answered as not credited). */
+export interface LedgerEvent {
+  readonly state: 'available' | 'unavailable' | 'closed';
+  readonly backend: 'sqlite' | 'postgres';
+  /** Shares waiting to be written. */
+  readonly buffered: number;
+  readonly detail?: string;
+  readonly at: number;
+}
+// --- end ledger ---
 
 export interface GatewayEvents {
   job: JobEvent;
@@ -88,4 +99,5 @@ export interface GatewayEvents {
   'session.close': SessionEvent;
   upstream: UpstreamEvent;
   work: WorkEvent;
+  ledger: LedgerEvent;
 }

@@ -8,8 +8,10 @@ import type { BanList } from '../bans/BanList.js';
 import { ResultCode } from '../protocol/resultCodes.js';
 import type { Session } from './Session.js';
 
-// 'address-busy': others on the miner's address hold the pending limit (docs/hostile-peers.md "Share path").
-const NOT_THE_MINERS_FAULT = new Set(['verifier-unavailable', 'address-busy', 'internal-error']);
+// Refusals that are the gateway's state, never the miner's doing: the verifier or the books unavailable
+// (docs/ledger.md: a database outage must not ban every miner), others on the miner's address holding the
+// pending limit (docs/hostile-peers.md "Share path"), an internal error.
+const NOT_THE_MINERS_FAULT = new Set(['verifier-unavailable', 'ledger-unavailable', 'address-busy', 'internal-error']);
 const INVALID_CODES = new Set<number>([
   ResultCode.Rejected,
   ResultCode.InvalidSolution,

@@ -5,6 +5,7 @@ import type { BansConfig, StratumConfig } from '../config/schema.js';
 import { banKey, MemoryBanList, type Ban, type BanList } from '../bans/BanList.js';
 import type { EventBus } from '../events/EventBus.js';
 import type { JobBook } from '../jobs/JobBook.js';
+import type { ShareRecorder } from '../ledger/types.js';
 import { difficultyToPacked } from '../pow/difficulty.js';
 import type { SolutionVerifier } from '../pow/types.js';
 import type { ChainName } from '../pow/variants.js';
@@ -50,6 +51,8 @@ export interface MinerHubOptions {
   readonly bus: EventBus;
   readonly logger: Logger;
   readonly now?: () => number;
+  /** The books: accepted shares are recorded here before the miner is answered (docs/ledger.md). */
+  readonly shares?: ShareRecorder;
   /** Port profiles (src/stratum/portProfiles.ts); default: one default profile from `stratum`. */
   readonly profiles?: readonly PortProfileSpec[];
   /** Default: an in-memory list bounded by stratum.bans.maxEntries. */
@@ -147,6 +150,7 @@ export class MinerHub {
       now,
     });
     const solution: SolutionContext = {
+      shares: options.shares,
       jobs: options.jobs,
       verification: this.verification,
       upstream: options.upstream,

@@ -83,6 +83,7 @@ async function startNodeAndGateway(
       stratum: { host: '127.0.0.1', ...stratum },
       http: { port: 0 },
       events: { wsPort: 0 },
+      ledger: { url: `sqlite:${path.join(dir, 'ledger.sqlite')}` },
     }),
   );
   const gateway = equigate(['start', '--config', configFile]);

@@ -1,5 +1,7 @@
 // End-to-end plumbing: SimNode ← Gateway ← miners on real loopback sockets, a recorder of the gateway's event
 // bus, and an ordered teardown so every test leaves nothing running.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { silentLogger } from '../../src/config/logger.js';
@@ -63,6 +65,8 @@ export async function gatewayConfig(node: { port: number; tls: boolean }, overri
     http: { port: 0 },
     events: { wsPort: 0 },
     shutdownTimeoutMs: 2000,
+    // Every test gateway keeps real books: its own SQLite file.
+    ledger: { url: `sqlite:${path.join(mkdtempSync(path.join(tmpdir(), 'equigate-ledger-')), 'ledger.sqlite')}` },
   };
   return loadConfig({ overrides: merge(base, overrides), args: [], env: {} });
 }

@@ -3,6 +3,7 @@
 import type { Logger } from '../../config/logger.js';
 import type { EventBus } from '../../events/EventBus.js';
 import type { JobBook } from '../../jobs/JobBook.js';
+import type { ShareRecorder } from '../../ledger/types.js';
 import type { Upstream } from '../../upstream/types.js';
 import type { ApiKeyChecker } from '../ApiKeys.js';
 import type { Session } from '../Session.js';
@@ -30,6 +31,8 @@ export interface SolutionContext {
   readonly verification: Pick<VerificationScheduler, 'submit'>;
   /** Every judged solution (vardiff counts accepted shares, abuse control the invalid ones). Never throws. */
   shareJudged(session: Session, code: number, reason: string): void;
+  /** The books (docs/ledger.md): an accepted share is recorded before `1 accepted` is sent; absent = no ledger. */
+  readonly shares?: ShareRecorder;
   /** Blocks go to the node in the gateway's own (lowercase) nonce; the upstream restores its prefix's case. */
   readonly upstream: Pick<Upstream, 'submitBlock'>;
   readonly bus: EventBus;

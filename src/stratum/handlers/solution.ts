@@ -1,6 +1,7 @@
 // `solution {id, nonce, output}` → one `result`. The checks run in exactly this order (docs/gateway.md result codes):
 //   logged in (-32010) → job alive (-32008 stale/unknown, 3 expired) → output size/hex (-32005) → nonce (-32007)
-//   → nonce prefix (2, never forwarded) → duplicate (-32006) → PoW (-32004) → share target (-32009) → accepted (1).
+//   → nonce prefix (2, never forwarded) → duplicate (-32006) → PoW (-32004) → share target (-32009)
+//   → [block forwarded] → ledger write (-32006 already in the books, 2 not credited: docs/ledger.md) → accepted (1).
 // Only a solution past the duplicate check waits for the verifier, so only those count as pending (bounded per
 // session, per address and in all by the VerificationScheduler; docs/hostile-peers.md "Share path").
 // A share that also meets the block target is forwarded to the node at once, before any reply or event.
@@ -20,6 +21,7 @@ import type { BlockSubmitOutcome } from '../../upstream/types.js';
 import { solutionDigest } from '../../jobs/ShareMemory.js';
 import { VerificationRefused, type RefusalReason } from '../VerificationScheduler.js';
 import type { SolutionContext } from './context.js';
+import type { ShareRecord } from '../../ledger/types.js';
 
 const NONCE_HEX_DIGITS = 16;
 
@@ -113,25 +115,65 @@ async function judgeSolution(session: Session, message: SolutionMessage, ctx: So
     ctx.jobs.settleSolution(job, digest, false);
     return refusal(err instanceof VerificationRefused ? err.code : 'verifier-failed', job, nonce);
   }
-  // Remembered only once its proof of work passed: junk costs no duplicate memory (docs/decisions.md D-sharepath-1).
-  ctx.jobs.settleSolution(job, digest, verdict.powValid);
-  if (!verdict.powValid) return { code: ResultCode.InvalidSolution, reason: verdict.reason ?? 'invalid', job, nonce };
-
-  // Judged at the difficulty this job id was sent to this session with (docs/gateway.md "Vardiff").
-  const sharePacked = session.sentShareTargetFor(job);
-  const hash = verdict.hash;
-  if (!meetsTarget(hash, sharePacked)) {
-    return { code: ResultCode.LowDifficultyShare, reason: 'low-difficulty', job, nonce, sharePacked, hash };
+  if (!verdict.powValid) {
+    // Junk costs no duplicate memory (docs/decisions.md D-sharepath-1).
+    ctx.jobs.settleSolution(job, digest, false);
+    return { code: ResultCode.InvalidSolution, reason: verdict.reason ?? 'invalid', job, nonce };
   }
-  const isBlockCandidate = meetsTarget(hash, job.blockTarget);
-  // Block first, before any reply, bookkeeping or event: nothing may delay or lose it.
-  if (isBlockCandidate) forwardBlock(session, job, nonce, output, ctx);
-  return { code: ResultCode.Accepted, reason: isBlockCandidate ? 'block' : 'share', job, nonce, sharePacked, hash, isBlockCandidate };
+  // A valid solution stays claimed (a twin is -32006) until the books have it, then it is remembered for good.
+  let remember = true;
+  try {
+    // Judged at the difficulty this job id was sent to this session with (docs/gateway.md "Vardiff").
+    const sharePacked = session.sentShareTargetFor(job);
+    const hash = verdict.hash;
+    if (!meetsTarget(hash, sharePacked)) {
+      return { code: ResultCode.LowDifficultyShare, reason: 'low-difficulty', job, nonce, sharePacked, hash };
+    }
+    const isBlockCandidate = meetsTarget(hash, job.blockTarget);
+    // Block first, before any reply, bookkeeping or event: nothing may delay or lose it.
+    if (isBlockCandidate) forwardBlock(session, job, nonce, output, ctx);
+    const judged = { job, nonce, sharePacked, hash, isBlockCandidate };
+    // Accepted means written (docs/ledger.md): the miner hears `1 accepted` only after the ledger committed the share.
+    const booked = ctx.shares === undefined ? 'recorded' : await ctx.shares.record(shareRecord(session, job, nonce, sharePacked, hash, isBlockCandidate, ctx));
+    if (booked === 'duplicate') return { code: ResultCode.DuplicateShare, reason: 'duplicate-in-ledger', ...judged };
+    if (booked === 'unavailable') {
+      // Not credited: a resend may be judged and credited afresh. A block was forwarded already and is never resent.
+      remember = isBlockCandidate;
+      return { code: ResultCode.Rejected, reason: 'ledger-unavailable', ...judged };
+    }
+    return { code: ResultCode.Accepted, reason: isBlockCandidate ? 'block' : 'share', ...judged };
+  } finally {
+    ctx.jobs.settleSolution(job, digest, remember);
+  }
 }
+
+function shareRecord(session: Session, job: GatewayJob, nonce: string, sharePacked: number, hash: Buffer, isBlockCandidate: boolean, ctx: SolutionContext): ShareRecord {
+  return {
+    miner: session.miner,
+    worker: session.worker,
+    sessionId: session.id,
+    transport: session.connection.transport,
+    jobId: job.id,
+    upstreamJobId: job.upstreamJobId,
+    height: job.height,
+    nonce,
+    outputHash: hash.toString('hex'),
+    sharePacked,
+    achievedDifficulty: achievedDifficulty(hash),
+    isBlockCandidate,
+    at: ctx.now(),
+  };
+}
+
+/** Descriptions that differ from RESULT_DESCRIPTIONS for one reason (docs/gateway.md, docs/ledger.md). */
+const REASON_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  'verifier-unavailable': 'Solution not verified, resend',
+  'ledger-unavailable': 'Share not credited: ledger unavailable, resend',
+};
 
 function finish(session: Session, message: SolutionMessage, ctx: SolutionContext, judgement: Judgement): void {
   try {
-    const description = judgement.description ?? RESULT_DESCRIPTIONS[judgement.code];
+    const description = judgement.description ?? REASON_DESCRIPTIONS[judgement.reason] ?? RESULT_DESCRIPTIONS[judgement.code];
     if (judgement.chargeMalformed === true) session.refuseAsMalformed(message.id, judgement.code, description);
     else session.reply(message.id, judgement.code, { description });
     ctx.shareJudged(session, judgement.code, judgement.reason);
