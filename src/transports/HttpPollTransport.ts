@@ -16,8 +16,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from '../config/logger.js';
 import type { StratumConfig } from '../config/schema.js';
 import { allocateConnectionId } from './ConnectionBase.js';
-import { normalizeIp, type Transport, type TransportDeps } from './ListenerBase.js';
-import { TransportError } from './errors.js';
+import { boundPortOf, listenServer, normalizeIp, type Transport, type TransportDeps } from './ListenerBase.js';
 import type { CloseReason, LineConnection, LineHandler } from './types.js';
 
 export type HttpPollTransportConfig = Pick<
@@ -156,22 +155,12 @@ export class HttpPollTransport implements Transport {
     return this.sessions.size;
   }
 
-  listen(): Promise<number> {
-    if (this.listening) return Promise.resolve(this.boundPort());
-    return new Promise<number>((resolve, reject) => {
-      const onError = (error: Error): void => {
-        reject(new TransportError('LISTEN_FAILED', `http listen on ${this.config.host}:${this.config.port} failed: ${error.message}`, { cause: error }));
-      };
-      this.server.once('error', onError);
-      this.server.listen(this.config.port, this.config.host, () => {
-        this.server.removeListener('error', onError);
-        this.server.on('error', (error: Error) => this.logger.error({ err: error }, 'listener error'));
-        this.listening = true;
-        const port = this.boundPort();
-        this.logger.info({ host: this.config.host, port }, 'listening');
-        resolve(port);
-      });
-    });
+  async listen(): Promise<number> {
+    if (!this.listening) {
+      await listenServer(this.server, 'http', this.config.host, this.config.port, this.logger);
+      this.listening = true;
+    }
+    return boundPortOf(this.server, 'http');
   }
 
   close(): Promise<void> {
@@ -365,11 +354,6 @@ export class HttpPollTransport implements Transport {
     this.logger.info('closed');
   }
 
-  private boundPort(): number {
-    const address = this.server.address();
-    if (address === null || typeof address === 'string') throw new TransportError('NOT_LISTENING', 'http listener is not bound to a port');
-    return address.port;
-  }
 }
 
 function parseSeq(value: string | null): number {

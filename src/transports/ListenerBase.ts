@@ -172,23 +172,12 @@ export abstract class ListenerBase implements Transport, ConnectionOwner {
     this.logger.debug({ connection: connection.id, remote: connection.remote, reason, detail }, 'connection closed');
   }
 
-  listen(): Promise<number> {
-    if (this.listening) return Promise.resolve(this.boundPort());
-    const server = this.server;
-    return new Promise<number>((resolve, reject) => {
-      const onError = (error: Error): void => {
-        reject(new TransportError('LISTEN_FAILED', `${this.kind} listen on ${this.config.host}:${this.port} failed: ${error.message}`, { cause: error }));
-      };
-      server.once('error', onError);
-      server.listen(this.port, this.config.host, () => {
-        server.removeListener('error', onError);
-        server.on('error', (error: Error) => this.logger.error({ err: error }, 'listener error'));
-        this.listening = true;
-        const port = this.boundPort();
-        this.logger.info({ host: this.config.host, port }, 'listening');
-        resolve(port);
-      });
-    });
+  async listen(): Promise<number> {
+    if (!this.listening) {
+      await listenServer(this.server, this.kind, this.config.host, this.port, this.logger);
+      this.listening = true;
+    }
+    return boundPortOf(this.server, this.kind);
   }
 
   close(): Promise<void> {
@@ -218,9 +207,26 @@ export abstract class ListenerBase implements Transport, ConnectionOwner {
   /** Hook for a transport to stop its own machinery (e.g. the WebSocket server) before connections close. */
   protected async beforeShutdown(): Promise<void> {}
 
-  private boundPort(): number {
-    const address = this.server.address();
-    if (address === null || typeof address === 'string') throw new TransportError('NOT_LISTENING', `${this.kind} listener is not bound to a port`);
-    return address.port;
-  }
+}
+
+/** Binds `server`; a bind failure is TransportError LISTEN_FAILED, later server errors are logged. */
+export function listenServer(server: Server, kind: string, host: string, port: number, logger: Logger): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (error: Error): void => {
+      reject(new TransportError('LISTEN_FAILED', `${kind} listen on ${host}:${port} failed: ${error.message}`, { cause: error }));
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.removeListener('error', onError);
+      server.on('error', (error: Error) => logger.error({ err: error }, 'listener error'));
+      logger.info({ host, port: boundPortOf(server, kind) }, 'listening');
+      resolve();
+    });
+  });
+}
+
+export function boundPortOf(server: Server, kind: string): number {
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new TransportError('NOT_LISTENING', `${kind} listener is not bound to a port`);
+  return address.port;
 }
