@@ -9,6 +9,7 @@
 // not credited. Shares of a batch whose COMMIT failed ambiguously are not expired: they wait for the retry, which
 // tells (by token) whether the first commit went through.
 import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from '../config/logger.js';
 import type { EventBus } from '../events/EventBus.js';
 import type { BlockEvent, ShareEvent } from '../events/topics.js';
@@ -40,6 +41,9 @@ interface Pending {
 
 export type LedgerState = 'available' | 'unavailable' | 'closed';
 
+/** Told of every committed transaction: its duration (writeBatch call to commit) and the shares it recorded (duplicates not counted). */
+export type CommitListener = (seconds: number, shares: number) => void;
+
 const MINUTE_MS = 60_000;
 const MAX_BUFFERED_BLOCKS = 10_000;
 const ROLLUP_EVERY_MS = 10 * MINUTE_MS;
@@ -63,6 +67,7 @@ export class BookKeeper {
   private readonly now: () => number;
   private readonly log: Logger;
   private readonly unsubscribe: Array<() => void> = [];
+  private readonly commitListeners = new Set<CommitListener>();
 
   constructor(private readonly o: BookKeeperOptions) {
     this.now = o.now ?? Date.now;
@@ -93,6 +98,12 @@ export class BookKeeper {
   /** Shares waiting to be written (not counting a batch in flight). */
   get buffered(): number {
     return this.queue.length;
+  }
+
+  /** Observes commits (metrics: commit latency); returns the function that stops observing. */
+  onCommit(listener: CommitListener): () => void {
+    this.commitListeners.add(listener);
+    return () => this.commitListeners.delete(listener);
   }
 
   record(share: ShareRecord): Promise<RecordOutcome> {
@@ -185,7 +196,16 @@ export class BookKeeper {
     const blocks = this.blocks;
     this.blocks = [];
     try {
+      const started = performance.now();
       const held = await this.o.store.writeBatch({ shares: batch.map((p) => p.row), rejects, blocks });
+      const seconds = (performance.now() - started) / 1000;
+      for (const listener of this.commitListeners) {
+        try {
+          listener(seconds, held.filter((h) => h).length);
+        } catch (err) {
+          this.log.warn({ err }, 'ledger: commit listener failed');
+        }
+      }
       batch.forEach((p, i) => p.resolve(held[i] === true ? 'recorded' : 'duplicate'));
       this.setState('available');
       this.retryDelay = this.o.retryMinMs;

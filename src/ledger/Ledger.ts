@@ -3,7 +3,7 @@
 import { loadConfig } from '../config/load.js';
 import type { Logger } from '../config/logger.js';
 import type { EventBus } from '../events/EventBus.js';
-import { BookKeeper, type LedgerState } from './BookKeeper.js';
+import { BookKeeper, type CommitListener, type LedgerState } from './BookKeeper.js';
 import { PostgresStore } from './PostgresStore.js';
 import { rewardReport, type RewardReport, type RewardRequest } from './rewards.js';
 import type { LedgerConfig } from '../config/schema.js';
@@ -24,6 +24,8 @@ export interface Ledger extends ShareRecorder {
   readonly buffered: number;
   /** Direct access to the stored rows (reports, tests, tooling). */
   readonly store: LedgerStore;
+  /** Observes every commit (duration, shares); returns the function that stops observing. */
+  onCommit(listener: CommitListener): () => void;
   /** Writes everything queued (bounded wait). */
   flush(deadlineMs?: number): Promise<void>;
   /** Flushes, then closes; shares still unwritten are answered 'unavailable'. */
@@ -88,5 +90,5 @@ export async function openLedgerStore(config: Pick<LedgerConfig, 'url' | 'sqlite
   return PostgresStore.open({ url: location.url, logger, timeoutMs: config.timeoutMs });
 }
 
-export type { LedgerState } from './BookKeeper.js';
+export type { CommitListener, LedgerState } from './BookKeeper.js';
 export type { RecordOutcome, ShareRecord, ShareRecorder, LedgerStore } from './types.js';

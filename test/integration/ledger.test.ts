@@ -17,6 +17,7 @@ import { LEDGER_DEFAULTS, openLedger, type Ledger, type LedgerConfig } from '../
 import { LATEST_SCHEMA_VERSION } from '../../src/ledger/migrations.js';
 import type { ShareRecord } from '../../src/ledger/types.js';
 import { shareWeight, splitExactly } from '../../src/ledger/weights.js';
+import { LedgerStatisticsSource } from '../../src/operations/LedgerStatisticsSource.js';
 import { freshDatabase, pgServerUrl, PG_SKIP_REASON } from '../support/postgres.js';
 import { REPO_ROOT } from '../support/e2e.js';
 
@@ -228,6 +229,32 @@ function ledgerSuite(b: Backend): void {
     assert.equal(st.pool.hashrate1h, 75 / 3600);
     assert.deepEqual(st.pool.blocks, { accepted: 1 });
     assert.deepEqual(st.miners.map((m) => m.miner), ['alice', 'bob']);
+
+    // What the operations read (admin, /api/statistics, event API, dashboard): the same numbers, one function.
+    const source = new LedgerStatisticsSource({ read: (at) => ledger.statistics(at), intervalMs: 60_000, logger: silentLogger(), now: () => now });
+    t.after(() => source.stop());
+    await source.start();
+    const pool = source.pool();
+    assert.equal(pool.accepted, st.pool.accepted);
+    assert.equal(pool.hashrate10m, st.pool.hashrate10m);
+    assert.equal(pool.hashrate1h, st.pool.hashrate1h);
+    assert.deepEqual(pool.rejectedByCode, { '-32009': 1 });
+    assert.equal(pool.blocksAccepted, 1);
+    assert.equal(pool.miners, 2);
+    assert.deepEqual(pool.recentBlocks.map((r) => [r.height, r.miner, r.status, r.blockHash]), [[9, 'bob', 'accepted', '11'.repeat(32)]]);
+    assert.deepEqual(source.miners().map((m) => [m.miner, m.hashrate10m, m.accepted]), [['alice', 12 / 600, 66], ['bob', 0, 1]]);
+    const bobView = source.miner('bob');
+    assert.ok(bobView);
+    assert.equal(bobView.blocks, 1);
+    assert.deepEqual(bobView.rejectedByCode, { '-32009': 1 });
+    assert.deepEqual(bobView.workers.map((w) => [w.worker, w.hashrate1h]), [['', 3 / 3600]]);
+    assert.equal(source.miner('carol'), undefined);
+    assert.deepEqual(source.poolSeries(), { t: [Math.floor(now / 1000)], hashrate: [st.pool.hashrate10m] });
+    // The books gone: a refresh fails, the last snapshot stays.
+    await ledger.close();
+    await source.refresh();
+    assert.equal(source.pool().accepted, 67);
+    assert.equal(source.poolSeries().t.length, 1);
   });
 
   test(`${b.name}: reward report — PPLNS and PROP against a hand-computed case, exact and summing to the reward`, opts, async (t) => {
