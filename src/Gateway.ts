@@ -131,6 +131,7 @@ export class Gateway {
       bus,
       logger: log,
       shares: ledger,
+      banRecorder: ledger,
     });
     const specs: StratumListenerSpec[] = stratumOn
       ? profiles.flatMap((profile) =>

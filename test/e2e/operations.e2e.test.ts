@@ -140,6 +140,10 @@ describe('operations end to end: metrics, health, readiness, admin, event API on
     assert.equal(stack.gateway.hub.sessionCount, 0, 'no session while banned');
     assert.deepEqual(((await call('bans.list')).result as Json[]).map((b) => b.ip), ['127.0.0.1']);
     assert.deepEqual((await call('bans.remove', { ip: '127.0.0.1' })).result, { removed: true });
+    // Both in the books, as the operator's, with the reason given (docs/ledger.md "Bans").
+    await stack.gateway.ledger?.flush();
+    const booked = (await stack.gateway.ledger?.store.bans()) ?? [];
+    assert.deepEqual(booked.map((e) => [e.action, e.key, e.source, e.reason]), [['ban', '127.0.0.1', 'operator', 'e2e'], ['unban', '127.0.0.1', 'operator', '']]);
     await waitFor(() => stack.gateway.hub.loggedInCount >= 2, 'the miners back after unban', 10_000, 10);
   });
 
