@@ -42,9 +42,9 @@ export interface OperationsDeps {
 }
 
 export interface Operations {
-  /** Named probes behind GET /ready; the ledger adds its own ('ledger'). */
+  /** Named probes behind GET /ready: 'upstream' (stratum on) and 'ledger' (books open). */
   readonly readiness: Readiness;
-  /** The Prometheus registry owner; the ledger registers its queue depth and commit latency on `metrics.registry`. */
+  /** The Prometheus registry owner (the ledger's metrics are attached here when books are open). */
   readonly metrics: GatewayMetrics;
   /** Bound ports (absent when off). */
   readonly httpPort: number | undefined;
