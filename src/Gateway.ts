@@ -9,6 +9,8 @@ import { JobBook } from './jobs/JobBook.js';
 import { GatewayMetrics } from './metrics/GatewayMetrics.js';
 import { startOperations, type Operations } from './Operations.js';
 import { hubSessionDirectory } from './operations/hubSessionDirectory.js';
+import { LedgerStatisticsSource } from './operations/LedgerStatisticsSource.js';
+import { variantForHeight } from './pow/variants.js';
 import type { SolutionVerifier } from './pow/types.js';
 import { openLedger, type Ledger } from './ledger/Ledger.js';
 import { VerifierPool } from './pow/VerifierPool.js';
@@ -76,6 +78,8 @@ export class Gateway {
     readonly work: WorkSide | undefined,
     /** The books (docs/ledger.md); undefined when ledger.url is none. */
     readonly ledger: Ledger | undefined,
+    /** The ledger's statistics snapshot the operations read (undefined without books). */
+    private readonly statistics: LedgerStatisticsSource | undefined,
   ) {}
 
   static async start(config: GatewayConfig, deps: GatewayDeps): Promise<Gateway> {
@@ -94,6 +98,14 @@ export class Gateway {
     const ledger = deps.ledger === null ? undefined : (deps.ledger ?? (await openLedger(config.ledger, { instanceId: config.instanceId, logger: log, bus })));
     if (ledger === undefined) log.warn('ledger.url is none: NO BOOKS — accepted shares and blocks are not recorded anywhere');
     else log.info({ backend: ledger.backend }, 'ledger open');
+    // The operations show the ledger's one statistics function (docs/operations.md "Statistics"); without books, provisional ones.
+    // Hashrate per difficulty is that of the chain's newest variant (the one live jobs use).
+    const variant = variantForHeight(config.chain, Number.MAX_SAFE_INTEGER).name;
+    const statistics =
+      ledger === undefined
+        ? undefined
+        : new LedgerStatisticsSource({ read: (now) => ledger.statistics(now, variant), intervalMs: config.ledger.statisticsIntervalMs, logger: log });
+    await statistics?.start();
     // --- end ledger ---
     const jobs = new JobBook({
       chain: config.chain,
@@ -119,6 +131,7 @@ export class Gateway {
       bus,
       logger: log,
       shares: ledger,
+      banRecorder: ledger,
     });
     const specs: StratumListenerSpec[] = stratumOn
       ? profiles.flatMap((profile) =>
@@ -145,6 +158,8 @@ export class Gateway {
         bus,
         logger: log,
         sessions: hubSessionDirectory(hub, listeners),
+        statistics,
+        ledger,
         bans: hub.bans,
         metrics,
         upstreamUp: () => upstream.isUp,
@@ -171,6 +186,7 @@ export class Gateway {
       jobs.close();
       apiKeys.close();
       await verifier.close();
+      await statistics?.stop();
       await ledger?.close();
       throw err;
     }
@@ -190,7 +206,7 @@ export class Gateway {
       },
       'gateway started',
     );
-    return new Gateway(config, bus, upstream, jobs, hub, verifier, apiKeys, stratum, ports, listeners, log, operations, workSide, ledger);
+    return new Gateway(config, bus, upstream, jobs, hub, verifier, apiKeys, stratum, ports, listeners, log, operations, workSide, ledger, statistics);
   }
 
   /** SIGHUP: re-reads the TLS certificate and key (api keys reload on their own when the file changes). */
@@ -218,6 +234,7 @@ export class Gateway {
     this.jobs.close();
     await this.upstream.stop(Math.floor(this.config.shutdownTimeoutMs / 2));
     this.apiKeys.close();
+    await this.statistics?.stop();
     // Last: every share answered and every block outcome the node sent is in the books before the process exits.
     await this.ledger?.close(Math.floor(this.config.shutdownTimeoutMs / 4));
     this.log.info('gateway stopped');

@@ -9,7 +9,7 @@ import { adminHandler, createAdminRpc } from './admin/AdminRpc.js';
 import { mountDashboard } from './dashboard/dashboardRoutes.js';
 import { EventApiServer } from './eventapi/EventApiServer.js';
 import { HttpServer, jsonReply } from './http/HttpServer.js';
-import type { GatewayMetrics } from './metrics/GatewayMetrics.js';
+import type { GatewayMetrics, LedgerMetricsSource } from './metrics/GatewayMetrics.js';
 import { normalizeIp } from './transports/ListenerBase.js';
 import type { TransportKind } from './transports/types.js';
 import type { BanList } from './bans/BanList.js';
@@ -22,8 +22,10 @@ export interface OperationsDeps {
   readonly config: GatewayConfig;
   readonly bus: EventBus;
   readonly logger: Logger;
-  /** Default: PROVISIONAL in-memory statistics from bus shares; the ledger's statistics function at merge. */
+  /** The ledger's statistics (LedgerStatisticsSource) when the books are open; default: ProvisionalStatistics from bus shares. */
   readonly statistics?: StatisticsSource;
+  /** The books when open: the 'ledger' readiness probe (fed by the bus `ledger` topic) and the ledger metrics. */
+  readonly ledger?: LedgerMetricsSource & { readonly backend: string };
   readonly sessions: SessionDirectory;
   readonly bans: BanList;
   readonly metrics: GatewayMetrics;
@@ -40,9 +42,9 @@ export interface OperationsDeps {
 }
 
 export interface Operations {
-  /** Named probes behind GET /ready; the ledger adds its own ('ledger'). */
+  /** Named probes behind GET /ready: 'upstream' (stratum on) and 'ledger' (books open). */
   readonly readiness: Readiness;
-  /** The Prometheus registry owner; the ledger registers its queue depth and commit latency on `metrics.registry`. */
+  /** The Prometheus registry owner (the ledger's metrics are attached here when books are open). */
   readonly metrics: GatewayMetrics;
   /** Bound ports (absent when off). */
   readonly httpPort: number | undefined;
@@ -69,8 +71,11 @@ export async function startOperations(deps: OperationsDeps): Promise<Operations>
   const log = logger.child({ component: 'operations' });
   const startedAt = Date.now();
   let upstreamState = 'connecting';
+  // The books are writable when opened; the bus `ledger` topic reports every change (docs/ledger.md).
+  let ledgerState: { state: string; detail?: string } = { state: 'available' };
   const offs: Array<() => void> = [
     bus.subscribe('upstream', 'operations-upstream-state', (e) => (upstreamState = e.state)),
+    bus.subscribe('ledger', 'operations-ledger-state', (e) => (ledgerState = { state: e.state, detail: e.detail })),
     // A connection accepted before its IP was banned may still log in: close it then (docs/operations.md "Bans").
     bus.subscribe('session.login', 'operations-bans', (e) => {
       if (deps.bans.isBanned(normalizeIp(e.remote.slice(0, e.remote.lastIndexOf(':'))))) deps.sessions.kick(e.sessionId, 'banned');
@@ -79,6 +84,7 @@ export async function startOperations(deps: OperationsDeps): Promise<Operations>
 
   let statistics = deps.statistics;
   if (statistics === undefined) {
+    log.info('statistics: provisional, in memory from this process\'s bus events (no ledger open)');
     const provisional = new ProvisionalStatistics();
     offs.push(provisional.attach(bus));
     statistics = provisional;
@@ -86,6 +92,15 @@ export async function startOperations(deps: OperationsDeps): Promise<Operations>
   const readiness = new Readiness();
   if (deps.upstreamRequired !== false) {
     readiness.add('upstream', () => (deps.upstreamUp() ? { ok: true } : { ok: false, reason: `node link is ${upstreamState}` }));
+  }
+  const ledger = deps.ledger;
+  if (ledger !== undefined) {
+    readiness.add('ledger', () =>
+      ledgerState.state === 'available'
+        ? { ok: true }
+        : { ok: false, reason: `ledger (${ledger.backend}) is ${ledgerState.state}${ledgerState.detail === undefined ? '' : `: ${ledgerState.detail}`}` },
+    );
+    offs.push(deps.metrics.attachLedger(bus, ledger));
   }
 
   let events: EventApiServer | undefined;

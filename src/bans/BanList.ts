@@ -52,6 +52,11 @@ export function banKey(ip: string): string {
   return ip;
 }
 
+/** The key a ban is kept under, from an address or from a key already (an IPv6 "…::/64"). */
+export function banKeyOf(ipOrKey: string): string {
+  return ipOrKey.endsWith('/64') ? ipOrKey : banKey(ipOrKey);
+}
+
 export class MemoryBanList implements BanList {
   private readonly bans = new Map<string, Ban>();
 
@@ -84,7 +89,7 @@ export class MemoryBanList implements BanList {
   }
 
   unban(ipOrKey: string): boolean {
-    return this.bans.delete(ipOrKey.endsWith('/64') ? ipOrKey : banKey(ipOrKey));
+    return this.bans.delete(banKeyOf(ipOrKey));
   }
 
   list(): Ban[] {

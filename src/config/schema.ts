@@ -136,6 +136,7 @@ export interface LedgerConfig {
   retentionHours: number;
   sqliteSynchronous: SqliteSynchronous;
   timeoutMs: number;
+  statisticsIntervalMs: number;
 }
 
 /** The WebSocket event API (docs/event-api.md). */
@@ -418,6 +419,11 @@ export const configSchema: convict.Schema<GatewayConfig> = {
     },
     sqliteSynchronous: { doc: 'SQLite synchronous: normal (survives a process crash; power loss may lose the last commits) or full (fsync every commit).', format: ['normal', 'full'], default: 'normal', env: 'EQUIGATE_LEDGER_SQLITE_SYNCHRONOUS' },
     timeoutMs: { doc: 'PostgreSQL connect and statement timeout.', format: intIn({ min: 100, max: 600_000 }), default: 5000 },
+    statisticsIntervalMs: {
+      doc: 'Pause between refreshes of the statistics the operations show from the ledger (longer by itself when a refresh is slow: at most ~5 % of the time).',
+      format: intIn({ min: 250, max: 600_000 }),
+      default: 5000,
+    },
   },
   // --- end ledger ---
   http: {

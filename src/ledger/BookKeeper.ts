@@ -9,10 +9,13 @@
 // not credited. Shares of a batch whose COMMIT failed ambiguously are not expired: they wait for the retry, which
 // tells (by token) whether the first commit went through.
 import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from '../config/logger.js';
 import type { EventBus } from '../events/EventBus.js';
 import type { BlockEvent, ShareEvent } from '../events/topics.js';
-import { LedgerError, type BlockRecord, type LedgerStore, type PendingShareRow, type RecordOutcome, type RejectCount, type ShareRecord } from './types.js';
+import type { Ban } from '../bans/BanList.js';
+import type { BanRecorder, BanSource } from '../bans/BanRecorder.js';
+import { LedgerError, type BanEntry, type BlockRecord, type LedgerStore, type PendingShareRow, type RecordOutcome, type RejectCount, type ShareRecord } from './types.js';
 
 export interface BookKeeperOptions {
   readonly store: LedgerStore;
@@ -40,15 +43,19 @@ interface Pending {
 
 export type LedgerState = 'available' | 'unavailable' | 'closed';
 
+/** Told of every committed transaction: its duration (writeBatch call to commit) and the shares it recorded (duplicates not counted). */
+export type CommitListener = (seconds: number, shares: number) => void;
+
 const MINUTE_MS = 60_000;
 const MAX_BUFFERED_BLOCKS = 10_000;
 const ROLLUP_EVERY_MS = 10 * MINUTE_MS;
 const ROLLUP_CHUNK = 50_000;
 
-export class BookKeeper {
+export class BookKeeper implements BanRecorder {
   private queue: Pending[] = [];
   private rejects = new Map<string, RejectCount>();
   private blocks: BlockRecord[] = [];
+  private bans: BanEntry[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly expiryTimer: NodeJS.Timeout;
@@ -63,6 +70,7 @@ export class BookKeeper {
   private readonly now: () => number;
   private readonly log: Logger;
   private readonly unsubscribe: Array<() => void> = [];
+  private readonly commitListeners = new Set<CommitListener>();
 
   constructor(private readonly o: BookKeeperOptions) {
     this.now = o.now ?? Date.now;
@@ -93,6 +101,12 @@ export class BookKeeper {
   /** Shares waiting to be written (not counting a batch in flight). */
   get buffered(): number {
     return this.queue.length;
+  }
+
+  /** Observes commits (metrics: commit latency); returns the function that stops observing. */
+  onCommit(listener: CommitListener): () => void {
+    this.commitListeners.add(listener);
+    return () => this.commitListeners.delete(listener);
   }
 
   record(share: ShareRecord): Promise<RecordOutcome> {
@@ -137,6 +151,26 @@ export class BookKeeper {
     this.schedule();
   }
 
+  /** A ban put in force (by the abuse guard or an operator): written with its reason in the next transaction. */
+  banned(ban: Ban, source: BanSource): void {
+    this.noteBan({ action: 'ban', key: ban.key, reason: ban.reason, source, instanceId: this.o.instanceId, at: ban.bannedAt, until: ban.until });
+  }
+
+  /** An operator lifted the ban under `key`. */
+  lifted(key: string, source: BanSource, at: number): void {
+    this.noteBan({ action: 'unban', key, reason: '', source, instanceId: this.o.instanceId, at, until: null });
+  }
+
+  private noteBan(entry: BanEntry): void {
+    if (this.stateNow === 'closed') return;
+    if (this.bans.length >= MAX_BUFFERED_BLOCKS) {
+      this.log.error({ key: entry.key, action: entry.action }, 'ledger: ban buffer full, ban not recorded');
+      return;
+    }
+    this.bans.push(entry);
+    this.schedule();
+  }
+
   private schedule(): void {
     if (this.retryTimer !== undefined) return; // the retry restarts writing
     if (this.writing.size >= this.writeConcurrency) return; // a finishing write reschedules
@@ -164,7 +198,7 @@ export class BookKeeper {
   }
 
   private hasWork(): boolean {
-    return this.queue.length > 0 || this.rejects.size > 0 || this.blocks.length > 0;
+    return this.queue.length > 0 || this.rejects.size > 0 || this.blocks.length > 0 || this.bans.length > 0;
   }
 
   private startWrite(): void {
@@ -184,8 +218,19 @@ export class BookKeeper {
     this.rejects = new Map();
     const blocks = this.blocks;
     this.blocks = [];
+    const bans = this.bans;
+    this.bans = [];
     try {
-      const held = await this.o.store.writeBatch({ shares: batch.map((p) => p.row), rejects, blocks });
+      const started = performance.now();
+      const held = await this.o.store.writeBatch({ shares: batch.map((p) => p.row), rejects, blocks, bans });
+      const seconds = (performance.now() - started) / 1000;
+      for (const listener of this.commitListeners) {
+        try {
+          listener(seconds, held.filter((h) => h).length);
+        } catch (err) {
+          this.log.warn({ err }, 'ledger: commit listener failed');
+        }
+      }
       batch.forEach((p, i) => p.resolve(held[i] === true ? 'recorded' : 'duplicate'));
       this.setState('available');
       this.retryDelay = this.o.retryMinMs;
@@ -196,6 +241,7 @@ export class BookKeeper {
       this.queue = [...batch, ...this.queue];
       for (const r of rejects) this.mergeReject(r);
       this.blocks = [...blocks, ...this.blocks];
+      this.bans = [...bans, ...this.bans];
       this.setState('unavailable', err);
       this.expire();
       const delay = this.retryDelay;
@@ -291,7 +337,7 @@ export class BookKeeper {
     const left = this.queue;
     this.queue = [];
     for (const p of left) p.resolve('unavailable');
-    if (left.length > 0 || this.blocks.length > 0) this.log.error({ shares: left.length, blocks: this.blocks.length }, 'ledger closed with unwritten records');
+    if (left.length > 0 || this.blocks.length > 0 || this.bans.length > 0) this.log.error({ shares: left.length, blocks: this.blocks.length, bans: this.bans.length }, 'ledger closed with unwritten records');
     this.stateNow = 'closed';
     await this.o.store.close();
   }

@@ -1,9 +1,10 @@
 // The ledger's one entry point: `openLedger(config)` picks the backend from `ledger.url` and returns a Ledger
 // (docs/ledger.md). The share path only sees its ShareRecorder side.
+import type { BanRecorder } from '../bans/BanRecorder.js';
 import { loadConfig } from '../config/load.js';
 import type { Logger } from '../config/logger.js';
 import type { EventBus } from '../events/EventBus.js';
-import { BookKeeper, type LedgerState } from './BookKeeper.js';
+import { BookKeeper, type CommitListener, type LedgerState } from './BookKeeper.js';
 import { PostgresStore } from './PostgresStore.js';
 import { rewardReport, type RewardReport, type RewardRequest } from './rewards.js';
 import type { LedgerConfig } from '../config/schema.js';
@@ -17,13 +18,15 @@ export type { LedgerConfig };
 /** The schema's defaults (src/config/schema.ts), for tools and tests that open books without a config file. */
 export const LEDGER_DEFAULTS: LedgerConfig = loadConfig({ args: [], env: {} }).ledger;
 
-export interface Ledger extends ShareRecorder {
+export interface Ledger extends ShareRecorder, BanRecorder {
   readonly backend: 'sqlite' | 'postgres';
   readonly state: LedgerState;
   /** Shares waiting to be written (not counting a batch in flight). */
   readonly buffered: number;
   /** Direct access to the stored rows (reports, tests, tooling). */
   readonly store: LedgerStore;
+  /** Observes every commit (duration, shares); returns the function that stops observing. */
+  onCommit(listener: CommitListener): () => void;
   /** Writes everything queued (bounded wait). */
   flush(deadlineMs?: number): Promise<void>;
   /** Flushes, then closes; shares still unwritten are answered 'unavailable'. */
@@ -88,5 +91,5 @@ export async function openLedgerStore(config: Pick<LedgerConfig, 'url' | 'sqlite
   return PostgresStore.open({ url: location.url, logger, timeoutMs: config.timeoutMs });
 }
 
-export type { LedgerState } from './BookKeeper.js';
+export type { CommitListener, LedgerState } from './BookKeeper.js';
 export type { RecordOutcome, ShareRecord, ShareRecorder, LedgerStore } from './types.js';

@@ -5,9 +5,10 @@ import pg from 'pg';
 import type { Logger } from '../config/logger.js';
 import { packedToDifficulty } from '../pow/difficulty.js';
 import { BLOCK_UPSERT_SET_SQL, LATEST_SCHEMA_VERSION, MIGRATIONS, newerSchemaMessage } from './migrations.js';
-import { blockFromRow, mergeCredits, rollupFromRow, shareFromRow } from './SqliteStore.js';
+import { banFromRow, blockFromRow, mergeCredits, rollupFromRow, shareFromRow } from './SqliteStore.js';
 import {
   LedgerError,
+  type BanEntry,
   type CreditRow,
   type LedgerStore,
   type RejectCount,
@@ -158,6 +159,13 @@ export class PostgresStore implements LedgerStore {
             [r.map((x) => x.minute), r.map((x) => x.miner), r.map((x) => x.worker), r.map((x) => x.code), r.map((x) => x.count)],
           );
         }
+        for (const e of batch.bans ?? []) {
+          await c.query(
+            `INSERT INTO bans (action, ban_key, reason, source, instance_id, at, until) VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (instance_id, ban_key, action, at) DO NOTHING`,
+            [e.action, e.key, e.reason, e.source, e.instanceId, e.at, e.until],
+          );
+        }
         for (const b of batch.blocks) {
           await c.query(
             `INSERT INTO blocks (upstream_job_id, nonce, height, miner, worker, instance_id, status, block_hash, node_code,
@@ -229,6 +237,11 @@ export class PostgresStore implements LedgerStore {
   async blocks(): Promise<StoredBlock[]> {
     const res = await this.pool.query('SELECT * FROM blocks ORDER BY height, submitted_at');
     return res.rows.map(blockFromRow);
+  }
+
+  async bans(): Promise<BanEntry[]> {
+    const res = await this.pool.query('SELECT * FROM bans ORDER BY at, id');
+    return res.rows.map(banFromRow);
   }
 
   async credits(fromAt: number, toAt: number): Promise<CreditRow[]> {

@@ -7,6 +7,7 @@ import { packedToDifficulty } from '../pow/difficulty.js';
 import { BLOCK_UPSERT_SET_SQL, LATEST_SCHEMA_VERSION, MIGRATIONS, newerSchemaMessage } from './migrations.js';
 import {
   LedgerError,
+  type BanEntry,
   type BlockStatus,
   type CreditRow,
   type LedgerStore,
@@ -95,6 +96,19 @@ export function blockFromRow(r: BlockRow): StoredBlock {
   };
 }
 
+/** Both backends (PostgreSQL returns BIGINT as strings). */
+export function banFromRow(r: Record<string, unknown>): BanEntry {
+  return {
+    action: r.action === 'unban' ? 'unban' : 'ban',
+    key: String(r.ban_key),
+    reason: String(r.reason),
+    source: String(r.source),
+    instanceId: String(r.instance_id),
+    at: Number(r.at),
+    until: r.until === null || r.until === undefined ? null : Number(r.until),
+  };
+}
+
 const HOUR_MS = 3_600_000;
 /** 16 parameters a row: 64 rows stay far below SQLite's 32,766 host parameters. */
 const ROWS_PER_INSERT = 64;
@@ -105,6 +119,7 @@ export class SqliteStore implements LedgerStore {
   private readonly tokenOf: Database.Statement;
   private readonly addReject: Database.Statement;
   private readonly upsertBlock: Database.Statement;
+  private readonly addBan: Database.Statement;
   private readonly writeTx: Database.Transaction<(batch: WriteBatch) => boolean[]>;
 
   constructor(options: SqliteStoreOptions) {
@@ -129,6 +144,10 @@ export class SqliteStore implements LedgerStore {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (upstream_job_id, nonce) DO UPDATE SET ${BLOCK_UPSERT_SET_SQL}`,
     );
+    this.addBan = this.db.prepare(
+      `INSERT INTO bans (action, ban_key, reason, source, instance_id, at, until) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (instance_id, ban_key, action, at) DO NOTHING`,
+    );
     this.writeTx = this.db.transaction((batch: WriteBatch) => {
       // Multi-row INSERTs (ROWS_PER_INSERT at a time): the per-statement cost of the binding dominates single rows.
       const inserted = new Set<string>();
@@ -148,6 +167,7 @@ export class SqliteStore implements LedgerStore {
         (s) => inserted.has(s.token) || this.tokenOf.get(s.upstreamJobId, s.nonce, s.outputHash) === s.token,
       );
       for (const r of batch.rejects) this.addReject.run(r.minute, r.miner, r.worker, r.code, r.count);
+      for (const e of batch.bans ?? []) this.addBan.run(e.action, e.key, e.reason, e.source, e.instanceId, e.at, e.until);
       for (const b of batch.blocks) {
         this.upsertBlock.run(
           b.upstreamJobId, b.nonce, b.height, b.miner, b.worker, b.instanceId, b.status, b.blockHash ?? null,
@@ -258,6 +278,11 @@ export class SqliteStore implements LedgerStore {
   blocks(): Promise<StoredBlock[]> {
     const rows = this.db.prepare('SELECT * FROM blocks ORDER BY height, submitted_at').all() as BlockRow[];
     return Promise.resolve(rows.map(blockFromRow));
+  }
+
+  bans(): Promise<BanEntry[]> {
+    const rows = this.db.prepare('SELECT * FROM bans ORDER BY at, id').all() as Array<Record<string, unknown>>;
+    return Promise.resolve(rows.map(banFromRow));
   }
 
   credits(fromAt: number, toAt: number): Promise<CreditRow[]> {

@@ -58,6 +58,24 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX blocks_height ON blocks (height)`,
     ],
   },
+  {
+    // Bans and their reasons (docs/ledger.md "Bans"): one row per ban or lift, append-only.
+    version: 2,
+    sqlite: [
+      `CREATE TABLE bans (
+        id INTEGER PRIMARY KEY, action TEXT NOT NULL, ban_key TEXT NOT NULL, reason TEXT NOT NULL, source TEXT NOT NULL,
+        instance_id TEXT NOT NULL, at INTEGER NOT NULL, until INTEGER,
+        UNIQUE (instance_id, ban_key, action, at))`,
+      `CREATE INDEX bans_key ON bans (ban_key, at)`,
+    ],
+    postgres: [
+      `CREATE TABLE bans (
+        id BIGSERIAL PRIMARY KEY, action TEXT NOT NULL, ban_key TEXT NOT NULL, reason TEXT NOT NULL, source TEXT NOT NULL,
+        instance_id TEXT NOT NULL, at BIGINT NOT NULL, until BIGINT,
+        UNIQUE (instance_id, ban_key, action, at))`,
+      `CREATE INDEX bans_key ON bans (ban_key, at)`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

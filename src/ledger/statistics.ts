@@ -1,7 +1,7 @@
 // Statistics from the books: the one function every consumer (API, dashboard, CLI) calls, so no page can show a
 // second estimate (docs/ledger.md "Statistics").
 import type { VariantName } from '../pow/variants.js';
-import type { LedgerStore } from './types.js';
+import type { LedgerStore, StoredBlock } from './types.js';
 
 /**
  * Expected solutions behind one share of difficulty 1. A solution meets difficulty d with probability 1/d
@@ -47,7 +47,11 @@ export interface LedgerStatistics {
   /** Per miner: its workers summed. */
   readonly miners: readonly WorkerStatistics[];
   readonly pool: PoolStatistics;
+  /** The newest block rows (last update first), at most RECENT_BLOCKS. */
+  readonly recentBlocks: readonly StoredBlock[];
 }
+
+export const RECENT_BLOCKS = 50;
 
 interface Acc {
   miner: string;
@@ -89,7 +93,8 @@ export async function ledgerStatistics(store: LedgerStore, now: number, variant:
   }
   for (const r of await store.rejects()) addCounts(acc(r.miner, r.worker).rejected, { [String(r.code)]: r.count });
   const blocks: Record<string, number> = {};
-  for (const b of await store.blocks()) {
+  const storedBlocks = await store.blocks();
+  for (const b of storedBlocks) {
     blocks[b.status] = (blocks[b.status] ?? 0) + 1;
     if (b.status === 'accepted') acc(b.miner, b.worker).blocksFound += 1;
   }
@@ -124,5 +129,6 @@ export async function ledgerStatistics(store: LedgerStore, now: number, variant:
     workers: workers.map(toStats),
     miners: [...minersAcc.values()].map(toStats),
     pool: { hashrate10m: p.hashrate10m, hashrate1h: p.hashrate1h, accepted: p.accepted, rejected: p.rejected, lastShareAt: p.lastShareAt, blocks },
+    recentBlocks: [...storedBlocks].sort((x, y) => y.updatedAt - x.updatedAt || y.height - x.height).slice(0, RECENT_BLOCKS),
   };
 }

@@ -77,6 +77,22 @@ export interface StoredBlock {
   readonly updatedAt: number;
 }
 
+/** A ban put in force, or lifted by an operator (docs/ledger.md "Bans"). Append-only: one row per action. */
+export interface BanEntry {
+  readonly action: 'ban' | 'unban';
+  /** The banned key: an IPv4 address or an IPv6 /64. */
+  readonly key: string;
+  /** Why (the abuse guard's counts, or the operator's words); '' for a lift. */
+  readonly reason: string;
+  /** Who: 'abuse' (the abuse guard) or 'operator' (admin API). */
+  readonly source: string;
+  readonly instanceId: string;
+  /** ms since the epoch: when banned or lifted. */
+  readonly at: number;
+  /** ms since the epoch the ban expires; null for a lift. */
+  readonly until: number | null;
+}
+
 /** A share stored in the books (for reports and tests). */
 export interface StoredShare extends ShareRecord {
   readonly id: number;
@@ -119,6 +135,8 @@ export interface LedgerStore {
   rollups(): Promise<ShareRollup[]>;
   rejects(): Promise<RejectCount[]>;
   blocks(): Promise<StoredBlock[]>;
+  /** Ban entries, oldest first. */
+  bans(): Promise<BanEntry[]>;
   /** Shares (and roll-ups) with at in [from, to], oldest first, weights exact. */
   credits(fromAt: number, toAt: number): Promise<CreditRow[]>;
   /** Aggregates for statistics since `sinceAt` per (miner, worker). */
@@ -138,6 +156,8 @@ export interface WriteBatch {
   readonly shares: readonly PendingShareRow[];
   readonly rejects: readonly RejectCount[];
   readonly blocks: readonly BlockRecord[];
+  /** Ban entries (absent = none); a retried entry is not written twice (unique instance, key, action, time). */
+  readonly bans?: readonly BanEntry[];
 }
 
 export type LedgerErrorCode =

@@ -18,6 +18,14 @@ export interface MetricsSources {
   readonly eventApi?: () => { clients: number; dropped: Record<string, number> };
 }
 
+/** The books as the metrics see them (src/ledger/Ledger.ts implements it). */
+export interface LedgerMetricsSource {
+  /** Shares waiting to be written (not counting a transaction in flight). */
+  readonly buffered: number;
+  /** Observes every commit: its duration and the shares it recorded; returns the function that stops observing. */
+  onCommit(listener: (seconds: number, shares: number) => void): () => void;
+}
+
 const ACCEPTED = 1;
 
 export class GatewayMetrics {
@@ -105,6 +113,48 @@ export class GatewayMetrics {
       bus.subscribe('job', 'metrics', (job) => this.fanOut.observe(Math.max(0, Date.now() - job.at) / 1000)),
       bus.subscribe('upstream', 'metrics', (event) => this.upstreamTransitions.inc({ state: event.state })),
       bus.subscribe('block', 'metrics', (block) => this.blocks.inc({ status: block.status })),
+    ];
+    return () => {
+      for (const off of offs) off();
+    };
+  }
+
+  /**
+   * The books' metrics (docs/operations.md "Metrics"): queue depth, commit latency, availability (from the bus
+   * `ledger` topic; the books are available when opened). Registered only when a ledger is open. Call once.
+   */
+  attachLedger(bus: EventBus, ledger: LedgerMetricsSource): () => void {
+    const registers = [this.registry];
+    let up = 1;
+    new Gauge({
+      name: 'equigate_ledger_queue_depth',
+      help: 'Shares waiting to be written to the ledger (a transaction in flight not counted).',
+      registers,
+      collect() {
+        this.set(ledger.buffered);
+      },
+    });
+    new Gauge({
+      name: 'equigate_ledger_up',
+      help: '1 while the ledger is writable, 0 while writes fail (shares are then answered as not credited).',
+      registers,
+      collect() {
+        this.set(up);
+      },
+    });
+    const commits = new Histogram({
+      name: 'equigate_ledger_commit_seconds',
+      help: 'Ledger transaction time (one group commit: shares, reject counts, block events), write to commit.',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    });
+    const committedShares = new Counter({ name: 'equigate_ledger_committed_shares_total', help: 'Shares committed to the ledger by this gateway.', registers });
+    const offs = [
+      bus.subscribe('ledger', 'metrics-ledger', (e) => (up = e.state === 'available' ? 1 : 0)),
+      ledger.onCommit((seconds, shares) => {
+        commits.observe(seconds);
+        committedShares.inc(shares);
+      }),
     ];
     return () => {
       for (const off of offs) off();

@@ -1,5 +1,5 @@
-// PROVISIONAL StatisticsSource computed in memory from bus `share` and `block` events. It is replaced at merge
-// by the ledger's one statistics function (src/ledger/), which also survives restarts; this one starts empty.
+// PROVISIONAL StatisticsSource computed in memory from bus `share` and `block` events, used only when no books are
+// open (ledger.url none); with books, LedgerStatisticsSource serves the ledger's statistics. This one starts empty.
 // Memory is bounded: per worker 60 one-minute buckets, the pool 360 ten-second buckets, at most
 // maxWorkers workers (the least recently seen is forgotten first) and 50 recent blocks.
 import type { EventBus } from '../events/EventBus.js';

@@ -1,6 +1,6 @@
 // GET /ready is a list of named probes (docs/operations.md "Health and readiness"): ready only when every
-// probe passes. The gateway adds "upstream" (the node link is logged in); the ledger adds its own
-// ("ledger": writable) when it lands, through add().
+// probe passes. startOperations adds "upstream" (the node link is logged in) and, with books open, "ledger"
+// (writable, from the bus `ledger` topic).
 
 export interface ProbeResult {
   readonly ok: boolean;

@@ -1,5 +1,5 @@
-// What the operations surfaces (event API, dashboard, admin, metrics) read about mining activity. Narrow on
-// purpose: the ledger's one statistics function implements it at merge; until then ProvisionalStatistics does.
+// What the operations surfaces (event API, dashboard, admin) read about mining activity. Narrow on purpose:
+// LedgerStatisticsSource serves the ledger's one statistics function; ProvisionalStatistics only without books.
 // Hashrate is an estimate in solutions per second: Σ difficulty of accepted shares in the window / window seconds
 // (a share of difficulty d stands for d solutions on average, docs/operations.md "Statistics").
 

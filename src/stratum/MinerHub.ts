@@ -3,6 +3,7 @@
 import type { Logger } from '../config/logger.js';
 import type { BansConfig, StratumConfig } from '../config/schema.js';
 import { banKey, MemoryBanList, type Ban, type BanList } from '../bans/BanList.js';
+import { recordedBanList, type BanRecorder } from '../bans/BanRecorder.js';
 import type { EventBus } from '../events/EventBus.js';
 import type { JobBook } from '../jobs/JobBook.js';
 import type { ShareRecorder } from '../ledger/types.js';
@@ -57,6 +58,8 @@ export interface MinerHubOptions {
   readonly profiles?: readonly PortProfileSpec[];
   /** Default: an in-memory list bounded by stratum.bans.maxEntries. */
   readonly bans?: BanList;
+  /** Told of every ban and lift, by the abuse guard ('abuse') or through `bans` ('operator'): the books (docs/ledger.md "Bans"). */
+  readonly banRecorder?: BanRecorder;
   /** Solutions handed to the verifier at once (VerificationScheduler window; default 1024). */
   readonly verifierWindow?: number;
 }
@@ -111,10 +114,13 @@ export class MinerHub {
     this.prefixes = this.prefixSpace.allocatorOf(this.profiles.has(DEFAULT_PROFILE) ? DEFAULT_PROFILE : first);
     this.defaultProfile = this.profiles.get(DEFAULT_PROFILE) ?? (this.profiles.get(first) as SessionProfile);
     const bansConfig = options.stratum.bans ?? DEFAULT_BANS;
-    this.bans = options.bans ?? new MemoryBanList(bansConfig.maxEntries, now);
+    const banList = options.bans ?? new MemoryBanList(bansConfig.maxEntries, now);
+    const recorder = options.banRecorder;
+    // One list; what the abuse guard bans and what operators do through `bans` (admin API) are recorded apart.
+    this.bans = recorder === undefined ? banList : recordedBanList(banList, recorder, 'operator', now);
     const abuse = new AbuseGuard({
       config: bansConfig,
-      bans: this.bans,
+      bans: recorder === undefined ? banList : recordedBanList(banList, recorder, 'abuse', now),
       logger,
       now,
       closePeer: (ip) => this.closePeer(ip),

@@ -70,6 +70,14 @@ describe('bans end to end: an invalid-share flooder is banned, honest miners on 
     assert.equal(stack.events.closes.find((c) => c.remote === badRemote)?.reason, 'banned');
     const bans = stack.gateway.hub.bans.list();
     assert.deepEqual(bans.map((b) => b.key), [BAD_PEER]);
+    // In the books with its reason, as the abuse guard's (docs/ledger.md "Bans").
+    const ledger = stack.gateway.ledger;
+    assert.ok(ledger !== undefined);
+    await ledger.flush();
+    const booked = await ledger.store.bans();
+    assert.deepEqual(booked.map((e) => [e.action, e.key, e.source]), [['ban', BAD_PEER, 'abuse']]);
+    assert.match(booked[0]?.reason ?? '', /^invalid shares \d+\/\d+ \(last: /);
+    assert.equal(booked[0]?.until, bans[0]?.until);
 
     // Refused at acceptance: the socket is closed before any session exists.
     const opensBefore = stack.events.opens.length;

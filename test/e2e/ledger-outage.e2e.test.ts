@@ -1,7 +1,8 @@
 // PostgreSQL goes away for 10 s while miners mine (pg_ctl stop -m fast on a private cluster, then start): the
 // gateway does not crash, block candidates still reach the node, shares during the outage are answered
 // `2` "Share not credited: ledger unavailable, resend" (docs/ledger.md), the state goes out on the bus, the ledger
-// recovers by itself, and afterwards the books hold exactly the shares answered accepted, and the blocks.
+// recovers by itself, and afterwards the books hold exactly the shares answered accepted, and the blocks. /ready is
+// 503 naming the ledger while it is down and 200 after; the ledger availability gauge follows (docs/operations.md).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ResultCode } from '../../src/protocol/resultCodes.js';
@@ -10,7 +11,8 @@ import { silentLogger } from '../../src/config/logger.js';
 import { openLedgerStore } from '../../src/ledger/Ledger.js';
 import { miners, startStack, Teardown } from '../support/e2e.js';
 import { pgServerUrl, PG_SKIP_REASON, PrivateCluster } from '../support/postgres.js';
-import { waitFor } from '../support/wait.js';
+import { freePort } from '../support/net.js';
+import { eventually, waitFor } from '../support/wait.js';
 
 const PG_AVAILABLE = pgServerUrl() !== undefined;
 const OUTAGE_MS = 10_000;
@@ -23,8 +25,15 @@ test('PostgreSQL stopped 10 s during mining: no crash, blocks reach the node, do
   const stack = await startStack(
     teardown,
     { chain: 'devnet', tls: false, difficulty: 40, blockIntervalMs: 0, minerJobLatencyMs: 0 },
-    { ledger: { url: cluster.url, shareWaitMs: 1000, retryMinMs: 100, retryMaxMs: 1000, timeoutMs: 2000 } },
+    { ledger: { url: cluster.url, shareWaitMs: 1000, retryMinMs: 100, retryMaxMs: 1000, timeoutMs: 2000 }, http: { port: await freePort() } },
   );
+  const httpBase = `http://127.0.0.1:${stack.gateway.operations.httpPort ?? 0}`;
+  const ready = async (): Promise<{ status: number; body: { ready: boolean; probes: Record<string, { ok: boolean; reason?: string }> } }> => {
+    const res = await fetch(`${httpBase}/ready`);
+    return { status: res.status, body: (await res.json()) as { ready: boolean; probes: Record<string, { ok: boolean; reason?: string }> } };
+  };
+  const ledgerUp = async (): Promise<string | undefined> =>
+    (await (await fetch(`${httpBase}/metrics`)).text()).split('\n').find((l) => l.startsWith('equigate_ledger_up '))?.slice('equigate_ledger_up '.length);
   const ledgerEvents: LedgerEvent[] = [];
   stack.gateway.bus.subscribe('ledger', 'test', (e) => ledgerEvents.push(e));
   const { events, node } = stack;
@@ -32,7 +41,16 @@ test('PostgreSQL stopped 10 s during mining: no crash, blocks reach the node, do
   const accepted = (): number => events.sharesWith(ResultCode.Accepted).length;
   await waitFor(() => accepted() >= 100 && node.stats().blocks.length >= 1, '100 shares and a block before the outage', 120_000, 10);
 
+  assert.equal((await ready()).status, 200);
+  assert.equal(await ledgerUp(), '1');
   cluster.stop();
+  // Shares keep coming, so a write fails soon: not ready, with the reason, while the books are down.
+  await eventually(async () => (await ready()).status === 503, '/ready 503 while PostgreSQL is down', 5000, 50);
+  const down = await ready();
+  assert.equal(down.body.probes.ledger?.ok, false);
+  assert.match(down.body.probes.ledger?.reason ?? '', /^ledger \(postgres\) is unavailable/);
+  assert.equal(down.body.probes.upstream?.ok, true);
+  assert.equal(await ledgerUp(), '0');
   const blocksBefore = node.stats().blocks.length;
   const submittedBefore = events.blocks.filter((b) => b.status === 'submitted').length;
   await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
@@ -42,6 +60,8 @@ test('PostgreSQL stopped 10 s during mining: no crash, blocks reach the node, do
   cluster.start();
 
   await waitFor(() => ledgerEvents.some((e) => e.state === 'available'), 'the ledger to recover by itself', 60_000, 20);
+  assert.equal((await ready()).status, 200, '/ready 200 after recovery');
+  assert.equal(await ledgerUp(), '1');
   const acceptedAtRecovery = accepted();
   await waitFor(() => accepted() >= acceptedAtRecovery + 50, '50 more accepted shares after recovery', 60_000, 10);
   await group.stop();

@@ -1,6 +1,6 @@
 // Operations end to end (docs/operations.md): a gateway in front of SimNode with reference miners, HTTP and the
-// event API on. /metrics scraped while it runs: the accepted-share counter equals the accepted share events
-// (re-pointed to the ledger's count at merge), the upstream gauge and /ready follow a node stop and restart;
+// event API on, the books in SQLite. /metrics scraped while it runs: the accepted-share counter equals the shares in
+// the ledger, the upstream gauge and /ready follow a node stop and restart; the statistics are the ledger's;
 // the admin API refuses without its token, kicks and bans live miners, answers malformed JSON-RPC with errors.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -54,6 +54,7 @@ describe('operations end to end: metrics, health, readiness, admin, event API on
       events: { wsPort: await freePort(), batchMs: 5 },
       admin: { token: ADMIN_TOKEN },
       upstream: { reconnectMinMs: 50, reconnectMaxMs: 100 },
+      ledger: { statisticsIntervalMs: 250 },
     });
     httpBase = `http://127.0.0.1:${stack.gateway.operations.httpPort ?? 0}`;
     eventsPort = stack.gateway.operations.eventsPort ?? 0;
@@ -66,7 +67,7 @@ describe('operations end to end: metrics, health, readiness, admin, event API on
     assert.equal((await get('/health')).status, 200);
     const ready = await get('/ready');
     assert.equal(ready.status, 200);
-    assert.deepEqual(JSON.parse(ready.text), { ready: true, probes: { upstream: { ok: true } } });
+    assert.deepEqual(JSON.parse(ready.text), { ready: true, probes: { upstream: { ok: true }, ledger: { ok: true } } });
     const page = await get('/');
     assert.equal(page.status, 200);
     assert.match(page.text, /<script src="\/dashboard\/uPlot.iife.min.js">/);
@@ -75,7 +76,8 @@ describe('operations end to end: metrics, health, readiness, admin, event API on
     assert.match(uplot.text, /uPlot/);
     const stats = JSON.parse((await get('/api/statistics')).text) as Json;
     assert.deepEqual(stats.eventApi, { port: eventsPort, tokenRequired: false });
-    assert.equal(((stats.miners as Json[])[0] ?? {}).miner, 'alice');
+    // The ledger's statistics, refreshed every 250 ms here.
+    await eventually(async () => ((JSON.parse((await get('/api/statistics')).text) as { miners: Json[] }).miners[0] ?? {}).miner === 'alice', 'alice in the statistics');
   });
 
   it('event API on the live gateway: a share subscription gets the real shares of miner alice', async () => {
@@ -138,16 +140,31 @@ describe('operations end to end: metrics, health, readiness, admin, event API on
     assert.equal(stack.gateway.hub.sessionCount, 0, 'no session while banned');
     assert.deepEqual(((await call('bans.list')).result as Json[]).map((b) => b.ip), ['127.0.0.1']);
     assert.deepEqual((await call('bans.remove', { ip: '127.0.0.1' })).result, { removed: true });
+    // Both in the books, as the operator's, with the reason given (docs/ledger.md "Bans").
+    await stack.gateway.ledger?.flush();
+    const booked = (await stack.gateway.ledger?.store.bans()) ?? [];
+    assert.deepEqual(booked.map((e) => [e.action, e.key, e.source, e.reason]), [['ban', '127.0.0.1', 'operator', 'e2e'], ['unban', '127.0.0.1', 'operator', '']]);
     await waitFor(() => stack.gateway.hub.loggedInCount >= 2, 'the miners back after unban', 10_000, 10);
   });
 
-  it('/metrics: accepted-share counter equals the accepted share events; sessions by transport and port', async () => {
+  it('/metrics: accepted-share counter equals the shares in the ledger; ledger metrics; sessions by transport and port', async () => {
     await group.stop();
     await waitFor(() => stack.gateway.hub.sessionCount === 0, 'miners gone');
     await new Promise((r) => setTimeout(r, 100));
-    const accepted = stack.events.sharesWith(1).length;
-    assert.ok(accepted > 0);
-    assert.equal(await metric('equigate_shares_total{outcome="accepted",code="1"}'), accepted);
+    const ledger = stack.gateway.ledger;
+    assert.ok(ledger !== undefined);
+    await ledger.flush();
+    const inBooks = (await ledger.store.shares()).length;
+    assert.ok(inBooks > 0);
+    assert.equal(await metric('equigate_shares_total{outcome="accepted",code="1"}'), inBooks);
+    assert.equal(stack.events.sharesWith(1).length, inBooks);
+    assert.equal(await metric('equigate_ledger_committed_shares_total'), inBooks);
+    assert.equal(await metric('equigate_ledger_up'), 1);
+    assert.equal(await metric('equigate_ledger_queue_depth'), 0);
+    assert.ok(((await metric('equigate_ledger_commit_seconds_count')) ?? 0) >= 1);
+    // The admin API reads the same statistics: the ledger's count.
+    await eventually(async () => ((await call('statistics.get')).result as { pool: { accepted: number } }).pool.accepted === inBooks, 'statistics.get = the books');
+    const accepted = inBooks;
     const rejectedByCode = new Map<number, number>();
     for (const s of stack.events.shares) if (s.code !== 1) rejectedByCode.set(s.code, (rejectedByCode.get(s.code) ?? 0) + 1);
     for (const [code, n] of rejectedByCode) assert.equal(await metric(`equigate_shares_total{outcome="rejected",code="${code}"}`), n);
@@ -167,6 +184,7 @@ describe('operations end to end: metrics, health, readiness, admin, event API on
     const report = JSON.parse(away.text) as { ready: boolean; probes: { upstream: { ok: boolean; reason: string } } };
     assert.equal(report.ready, false);
     assert.match(report.probes.upstream.reason, /^node link is (disconnected|connecting|connected)$/);
+    assert.equal((report.probes as unknown as { ledger: { ok: boolean } }).ledger.ok, true, 'only the node link is away');
     await startNode(teardown, nodeOptions);
     await eventually(async () => (await metric('equigate_upstream_up')) === 1, 'gauge 1 after the restart', 30_000);
     assert.equal((await get('/ready')).status, 200);

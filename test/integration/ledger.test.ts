@@ -17,6 +17,9 @@ import { LEDGER_DEFAULTS, openLedger, type Ledger, type LedgerConfig } from '../
 import { LATEST_SCHEMA_VERSION } from '../../src/ledger/migrations.js';
 import type { ShareRecord } from '../../src/ledger/types.js';
 import { shareWeight, splitExactly } from '../../src/ledger/weights.js';
+import { LedgerStatisticsSource } from '../../src/operations/LedgerStatisticsSource.js';
+import { MemoryBanList } from '../../src/bans/BanList.js';
+import { recordedBanList } from '../../src/bans/BanRecorder.js';
 import { freshDatabase, pgServerUrl, PG_SKIP_REASON } from '../support/postgres.js';
 import { REPO_ROOT } from '../support/e2e.js';
 
@@ -158,10 +161,19 @@ function ledgerSuite(b: Backend): void {
     const again = await open(t, url);
     assert.equal((await again.store.shares()).length, 1);
     await again.close();
+    // Books of schema 1 (before the bans table) are upgraded in place: the shares stay, bans can be written.
+    await runSql(url, 'DROP TABLE bans');
+    await setSchemaVersion(url, 1);
+    const upgraded = await open(t, url);
+    assert.equal((await upgraded.store.shares()).length, 1);
+    assert.deepEqual(await upgraded.store.bans(), []);
+    await upgraded.close();
     await setSchemaVersion(url, LATEST_SCHEMA_VERSION + 1);
     await assert.rejects(
       openLedger({ ...LEDGER_DEFAULTS, url }, { instanceId: '', logger: silentLogger() }),
-      (err: unknown) => (err as { code?: string }).code === 'newer-schema' && /schema version 2, newer than this equigate understands \(1\)/.test(String(err)),
+      (err: unknown) =>
+        (err as { code?: string }).code === 'newer-schema' &&
+        String(err).includes(`schema version ${LATEST_SCHEMA_VERSION + 1}, newer than this equigate understands (${LATEST_SCHEMA_VERSION})`),
     );
   });
 
@@ -228,6 +240,61 @@ function ledgerSuite(b: Backend): void {
     assert.equal(st.pool.hashrate1h, 75 / 3600);
     assert.deepEqual(st.pool.blocks, { accepted: 1 });
     assert.deepEqual(st.miners.map((m) => m.miner), ['alice', 'bob']);
+
+    // What the operations read (admin, /api/statistics, event API, dashboard): the same numbers, one function.
+    const source = new LedgerStatisticsSource({ read: (at) => ledger.statistics(at), intervalMs: 60_000, logger: silentLogger(), now: () => now });
+    t.after(() => source.stop());
+    await source.start();
+    const pool = source.pool();
+    assert.equal(pool.accepted, st.pool.accepted);
+    assert.equal(pool.hashrate10m, st.pool.hashrate10m);
+    assert.equal(pool.hashrate1h, st.pool.hashrate1h);
+    assert.deepEqual(pool.rejectedByCode, { '-32009': 1 });
+    assert.equal(pool.blocksAccepted, 1);
+    assert.equal(pool.miners, 2);
+    assert.deepEqual(pool.recentBlocks.map((r) => [r.height, r.miner, r.status, r.blockHash]), [[9, 'bob', 'accepted', '11'.repeat(32)]]);
+    assert.deepEqual(source.miners().map((m) => [m.miner, m.hashrate10m, m.accepted]), [['alice', 12 / 600, 66], ['bob', 0, 1]]);
+    const bobView = source.miner('bob');
+    assert.ok(bobView);
+    assert.equal(bobView.blocks, 1);
+    assert.deepEqual(bobView.rejectedByCode, { '-32009': 1 });
+    assert.deepEqual(bobView.workers.map((w) => [w.worker, w.hashrate1h]), [['', 3 / 3600]]);
+    assert.equal(source.miner('carol'), undefined);
+    assert.deepEqual(source.poolSeries(), { t: [Math.floor(now / 1000)], hashrate: [st.pool.hashrate10m] });
+    // The books gone: a refresh fails, the last snapshot stays.
+    await ledger.close();
+    await source.refresh();
+    assert.equal(source.pool().accepted, 67);
+    assert.equal(source.poolSeries().t.length, 1);
+  });
+
+  test(`${b.name}: bans are in the books with their reasons — abuse guard and operator, IPv4 and IPv6 /64, lifts; a retry writes once`, opts, async (t) => {
+    const url = await b.url(t);
+    const ledger = await open(t, url, {}, undefined, 'gw1');
+    let clock = 1_700_000_000_000;
+    const now = (): number => clock;
+    const list = new MemoryBanList(100, now);
+    const byGuard = recordedBanList(list, ledger, 'abuse', now);
+    const byOperator = recordedBanList(list, ledger, 'operator', now);
+    byGuard.ban('203.0.113.7', 'invalid shares 30/50 (last: invalid-solution)', 600);
+    clock += 1000;
+    byOperator.ban('2001:db8:1:2::99', 'flooding', 3600);
+    clock += 1000;
+    assert.equal(byOperator.unban('2001:db8:1:2::/64'), true);
+    assert.equal(byOperator.unban('198.51.100.1'), false, 'nothing to lift: nothing recorded');
+    assert.ok(list.isBanned('203.0.113.7'), 'the ban is in force (recording does not replace it)');
+    await ledger.flush();
+    const t0 = 1_700_000_000_000;
+    assert.deepEqual(await ledger.store.bans(), [
+      { action: 'ban', key: '203.0.113.7', reason: 'invalid shares 30/50 (last: invalid-solution)', source: 'abuse', instanceId: 'gw1', at: t0, until: t0 + 600_000 },
+      { action: 'ban', key: '2001:db8:1:2::/64', reason: 'flooding', source: 'operator', instanceId: 'gw1', at: t0 + 1000, until: t0 + 1000 + 3_600_000 },
+      { action: 'unban', key: '2001:db8:1:2::/64', reason: '', source: 'operator', instanceId: 'gw1', at: t0 + 2000, until: null },
+    ]);
+    // The same entry again (a retry after a commit whose outcome was unknown) is not a second row.
+    const again = (await ledger.store.bans())[0];
+    assert.ok(again);
+    await ledger.store.writeBatch({ shares: [], rejects: [], blocks: [], bans: [again] });
+    assert.equal((await ledger.store.bans()).length, 3);
   });
 
   test(`${b.name}: reward report — PPLNS and PROP against a hand-computed case, exact and summing to the reward`, opts, async (t) => {
@@ -314,6 +381,19 @@ function ledgerSuite(b: Backend): void {
     assert.deepEqual(states, ['unavailable']);
     assert.equal(ledger.buffered, 0, 'expired shares leave the buffer: they can never be written later');
   });
+}
+
+async function runSql(url: string, sql: string): Promise<void> {
+  if (url.startsWith('sqlite:')) {
+    const db = new Database(url.slice('sqlite:'.length));
+    db.exec(sql);
+    db.close();
+    return;
+  }
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  await c.query(sql);
+  await c.end();
 }
 
 async function setSchemaVersion(url: string, version: number): Promise<void> {
