@@ -11,6 +11,7 @@ import { SqliteStore } from './SqliteStore.js';
 import { ledgerStatistics, type LedgerStatistics } from './statistics.js';
 import { LedgerError, type LedgerStore, type ShareRecorder } from './types.js';
 import type { VariantName } from '../pow/variants.js';
+import type { WorkCreditBook } from './workCredits.js';
 
 export type { LedgerConfig };
 
@@ -32,6 +33,8 @@ export interface Ledger extends ShareRecorder {
   rewardReport(request: RewardRequest): Promise<RewardReport>;
   /** Rolls shares older than ledger.retentionHours into hourly aggregates now (also runs every 10 minutes). */
   rollUp(): Promise<number>;
+  /** The work service's worker credit and payouts, in these books (docs/ledger.md "Work credit"). */
+  readonly workCredits: WorkCreditBook;
 }
 
 export type LedgerLocation = { kind: 'none' } | { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
@@ -67,6 +70,14 @@ class OpenLedger extends BookKeeper implements Ledger {
   rewardReport(request: RewardRequest): Promise<RewardReport> {
     return rewardReport(this.store, request);
   }
+
+  // Straight to the store, one transaction a write: a credit is rare next to shares and needs no group commit.
+  readonly workCredits: WorkCreditBook = {
+    credit: (entry) => this.store.creditWork(entry),
+    recordPayout: (entry) => this.store.recordWorkPayout(entry),
+    totals: (address) => this.store.workerTotals(address),
+    totalPaid: () => this.store.workTotalPaid(),
+  };
 }
 
 /** Opens the books at `config.url` (migrating them), or undefined for `none`. Throws LedgerError. */
@@ -90,3 +101,4 @@ export async function openLedgerStore(config: Pick<LedgerConfig, 'url' | 'sqlite
 
 export type { LedgerState } from './BookKeeper.js';
 export type { RecordOutcome, ShareRecord, ShareRecorder, LedgerStore } from './types.js';
+export type { WorkCreditBook, WorkCreditEntry, WorkerTotals, WorkPayoutEntry } from './workCredits.js';
