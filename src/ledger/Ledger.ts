@@ -3,7 +3,7 @@
 import { loadConfig } from '../config/load.js';
 import type { Logger } from '../config/logger.js';
 import type { EventBus } from '../events/EventBus.js';
-import { BookKeeper, type LedgerState } from './BookKeeper.js';
+import { BookKeeper, type BookKeeperOptions, type LedgerState } from './BookKeeper.js';
 import { PostgresStore } from './PostgresStore.js';
 import { rewardReport, type RewardReport, type RewardRequest } from './rewards.js';
 import type { LedgerConfig } from '../config/schema.js';
@@ -11,7 +11,7 @@ import { SqliteStore } from './SqliteStore.js';
 import { ledgerStatistics, type LedgerStatistics } from './statistics.js';
 import { LedgerError, type LedgerStore, type ShareRecorder } from './types.js';
 import type { VariantName } from '../pow/variants.js';
-import type { WorkCreditBook } from './workCredits.js';
+import { LedgerWorkCredits, type WorkCreditBook } from './workCredits.js';
 
 export type { LedgerConfig };
 
@@ -33,8 +33,9 @@ export interface Ledger extends ShareRecorder {
   rewardReport(request: RewardRequest): Promise<RewardReport>;
   /** Rolls shares older than ledger.retentionHours into hourly aggregates now (also runs every 10 minutes). */
   rollUp(): Promise<number>;
-  /** The work service's worker credit and payouts, in these books (docs/ledger.md "Work credit"). */
-  readonly workCredits: WorkCreditBook;
+  /** The work service's worker credit and payouts, in these books (docs/ledger.md "Work credit"); `waiting`:
+   *  credits being retried while the books are unavailable. */
+  readonly workCredits: WorkCreditBook & { readonly waiting: number };
 }
 
 export type LedgerLocation = { kind: 'none' } | { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
@@ -71,13 +72,24 @@ class OpenLedger extends BookKeeper implements Ledger {
     return rewardReport(this.store, request);
   }
 
-  // Straight to the store, one transaction a write: a credit is rare next to shares and needs no group commit.
-  readonly workCredits: WorkCreditBook = {
-    credit: (entry) => this.store.creditWork(entry),
-    recordPayout: (entry) => this.store.recordWorkPayout(entry),
-    totals: (address) => this.store.workerTotals(address),
-    totalPaid: () => this.store.workTotalPaid(),
-  };
+  // Straight to the store, one transaction a write (a credit is rare next to shares: no group commit), retried
+  // with the ledger's backoff while the books are unavailable.
+  readonly workCredits: LedgerWorkCredits;
+
+  constructor(options: BookKeeperOptions) {
+    super(options);
+    this.workCredits = new LedgerWorkCredits(this.store, {
+      retryMinMs: options.retryMinMs,
+      retryMaxMs: options.retryMaxMs,
+      maxPending: options.maxBufferedShares,
+      logger: options.logger,
+    });
+  }
+
+  override async close(deadlineMs?: number): Promise<void> {
+    this.workCredits.close();
+    await super.close(deadlineMs);
+  }
 }
 
 /** Opens the books at `config.url` (migrating them), or undefined for `none`. Throws LedgerError. */

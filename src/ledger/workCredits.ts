@@ -57,3 +57,108 @@ export function workerTotalsFromRow(row: Record<string, unknown> | undefined): W
     lastHash: String(row.last_hash),
   };
 }
+
+/** The store side the book writes to (LedgerStore's work methods). */
+export interface WorkCreditStore {
+  creditWork(entry: WorkCreditEntry): Promise<{ credited: boolean; totals: WorkerTotals }>;
+  recordWorkPayout(entry: WorkPayoutEntry): Promise<{ recorded: boolean; totals: WorkerTotals }>;
+  workerTotals(address: string): Promise<WorkerTotals>;
+  workTotalPaid(): Promise<number>;
+}
+
+export interface LedgerWorkCreditsOptions {
+  /** First retry delay after a failed credit (doubles up to retryMaxMs): ledger.retryMinMs / retryMaxMs. */
+  readonly retryMinMs: number;
+  readonly retryMaxMs: number;
+  /** Credits waiting for the books at once; beyond it a credit fails at once (and is logged). */
+  readonly maxPending: number;
+  readonly logger: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void; info(obj: object, msg: string): void };
+}
+
+/**
+ * The books' WorkCreditBook. A credit is owed for work a service already received, so a failed write (PostgreSQL
+ * down, a locked file) is retried with backoff until it commits or the ledger closes; the key makes every retry
+ * safe, even after a COMMIT whose outcome was unknown. Waiting credits are bounded by `maxPending`. Payouts and
+ * reads are not retried: their caller (the payout hook, statistics) gets the error and may try again.
+ */
+export class LedgerWorkCredits implements WorkCreditBook {
+  private pending = 0;
+  private closed = false;
+  private readonly sleepers = new Set<() => void>();
+
+  constructor(
+    private readonly store: WorkCreditStore,
+    private readonly o: LedgerWorkCreditsOptions,
+  ) {}
+
+  /** Credits still waiting for a retry. */
+  get waiting(): number {
+    return this.pending;
+  }
+
+  async credit(entry: WorkCreditEntry): Promise<{ readonly credited: boolean; readonly totals: WorkerTotals }> {
+    try {
+      return await this.store.creditWork(entry);
+    } catch (err) {
+      if (this.closed || this.pending >= this.o.maxPending) throw err;
+      this.o.logger.warn({ err, key: entry.key, address: entry.address }, 'work credit not written; retrying until the books are back');
+    }
+    this.pending += 1;
+    try {
+      let delay = this.o.retryMinMs;
+      for (;;) {
+        await this.sleep(delay);
+        if (this.closed) throw new LedgerClosedForCredit(entry);
+        try {
+          const outcome = await this.store.creditWork(entry);
+          this.o.logger.info({ key: entry.key, address: entry.address, credited: outcome.credited }, 'work credit written after retry');
+          return outcome;
+        } catch {
+          delay = Math.min(this.o.retryMaxMs, delay * 2);
+        }
+      }
+    } finally {
+      this.pending -= 1;
+    }
+  }
+
+  recordPayout(entry: WorkPayoutEntry): Promise<{ readonly recorded: boolean; readonly totals: WorkerTotals }> {
+    return this.store.recordWorkPayout(entry);
+  }
+
+  totals(address: string): Promise<WorkerTotals> {
+    return this.store.workerTotals(address);
+  }
+
+  totalPaid(): Promise<number> {
+    return this.store.workTotalPaid();
+  }
+
+  /** Stops retrying: credits still waiting fail (each logged with its entry by whoever awaited it). */
+  close(): void {
+    this.closed = true;
+    for (const wake of [...this.sleepers]) wake();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.sleepers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.sleepers.add(wake);
+    });
+  }
+}
+
+/** A credit still unwritten when the ledger closed: the entry is in the error for the log (re-credit it by hand). */
+export class LedgerClosedForCredit extends Error {
+  readonly code = 'closed';
+  constructor(readonly entry: WorkCreditEntry) {
+    super(`ledger closed before the work credit ${entry.key} for ${entry.address} was written`);
+    this.name = 'LedgerClosedForCredit';
+  }
+}

@@ -10,8 +10,9 @@ import Database from 'better-sqlite3';
 import { silentLogger } from '../../src/config/logger.js';
 import { LEDGER_DEFAULTS, openLedger, type Ledger } from '../../src/ledger/Ledger.js';
 import { LATEST_SCHEMA_VERSION } from '../../src/ledger/migrations.js';
-import type { WorkCreditEntry } from '../../src/ledger/workCredits.js';
-import { freshDatabase, pgServerUrl, PG_SKIP_REASON } from '../support/postgres.js';
+import { LedgerClosedForCredit, type WorkCreditEntry } from '../../src/ledger/workCredits.js';
+import { freshDatabase, pgServerUrl, PG_SKIP_REASON, PrivateCluster } from '../support/postgres.js';
+import { waitFor, within } from '../support/wait.js';
 
 interface Backend {
   readonly name: 'sqlite' | 'postgres';
@@ -127,4 +128,35 @@ test('sqlite: books holding the former work_* tables of the credit book are migr
   const check = new Database(file, { readonly: true });
   t.after(() => check.close());
   assert.equal(check.prepare("SELECT value FROM ledger_meta WHERE key = 'schema_version'").pluck().get(), String(LATEST_SCHEMA_VERSION));
+});
+
+test('postgres: a credit made while PostgreSQL is down is retried and lands once when it is back; a closed ledger gives up naming the entry', { timeout: 180_000, skip: PG_SERVER === undefined ? PG_SKIP_REASON : false }, async (t) => {
+  const cluster = await PrivateCluster.create();
+  t.after(() => cluster.destroy());
+  const ledger = await openLedger({ ...LEDGER_DEFAULTS, url: cluster.url, retryMinMs: 50, retryMaxMs: 200, timeoutMs: 1000 }, { instanceId: '', logger: silentLogger() });
+  assert.ok(ledger !== undefined);
+  t.after(() => ledger.close());
+  const book = ledger.workCredits;
+  assert.equal((await book.credit(ENTRY)).credited, true);
+
+  cluster.stop();
+  let settled = false;
+  const during = book.credit({ ...ENTRY, key: 'H2:ff', hash: 'H2' }).finally(() => (settled = true));
+  await waitFor(() => book.waiting === 1, 'the credit waits for the books', 30_000);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  assert.equal(settled, false, 'not given up while the books are down');
+  await assert.rejects(book.totals('ban_a'), 'reads fail at once while down (no retry)');
+  cluster.start();
+  const outcome = await within(during, 'the retried credit', 60_000);
+  assert.equal(outcome.credited, true);
+  assert.deepEqual(await book.totals('ban_a'), { precache: 0, ondemand: 2, microCredited: 2_000_000, microPaid: 0, lastHash: 'H2' });
+  assert.equal(book.waiting, 0);
+
+  // Down again, then the ledger closes (shutdown): the waiting credit fails with its entry, for the log.
+  cluster.stop();
+  const lost = book.credit({ ...ENTRY, key: 'H3:ff', hash: 'H3' });
+  await waitFor(() => book.waiting === 1, 'the credit waits for the books', 30_000);
+  await ledger.close(1000);
+  await assert.rejects(lost, (err: unknown) => err instanceof LedgerClosedForCredit && err.entry.key === 'H3:ff');
+  cluster.start();
 });
