@@ -1,6 +1,7 @@
 // The composition root: builds the one data path of docs/architecture.md from its parts and owns their lifetimes.
 // node ─▶ Upstream ─▶ JobBook ─▶ MinerHub/Session × N ─▶ transports; solutions ─▶ VerifierPool ─▶ Upstream.
 // Beside it: operations (HTTP, metrics, event API; src/Operations.ts) and the work service (src/work/).
+import { ConfigError } from './config/errors.js';
 import { silentLogger, type Logger } from './config/logger.js';
 import type { GatewayConfig } from './config/schema.js';
 import { EventBus } from './events/EventBus.js';
@@ -173,7 +174,9 @@ export class Gateway {
         // The work service's RPC is POST / on the same HTTP listener (docs/work-service.md).
         mountRoutes: config.work.enabled
           ? async (http: HttpServer) => {
-              work = await startWorkService(config, { logger: log, bus, http });
+              // Worker credit goes into the books (docs/ledger.md "Work credit"); config load refuses ledger.url none.
+              if (ledger === undefined) throw new ConfigError('work.enabled needs books for worker credit, but the gateway runs without a ledger');
+              work = await startWorkService(config, { logger: log, bus, http, credits: ledger.workCredits });
             }
           : undefined,
       });

@@ -23,4 +23,8 @@ export function checkWorkConfig(cfg: GatewayConfig): void {
   if ((mqtt.port === 0) === (mqtt.url === '')) fail('work.enabled needs exactly one of mqtt.port (embedded broker) or mqtt.url (external broker)');
   if (mqtt.url !== '' && !/^(mqtts?|wss?|tcp|ssl):\/\//.test(mqtt.url)) fail('mqtt.url must start with mqtt://, mqtts://, ws:// or wss://');
   if (cfg.http.port === 0) fail('work.enabled needs http.port: services ask for work with POST / on it');
+  // Worker credit lives in the books (docs/ledger.md "Work credit"); credit that vanishes on restart is unpaid work.
+  if (cfg.ledger.url === 'none') {
+    fail('work.enabled needs books for worker credit, but ledger.url is none: set ledger.url to sqlite:PATH or postgres://… (sqlite::memory: for throwaway credit, e.g. a demo)');
+  }
 }

@@ -4,7 +4,7 @@ import type { BanRecorder } from '../bans/BanRecorder.js';
 import { loadConfig } from '../config/load.js';
 import type { Logger } from '../config/logger.js';
 import type { EventBus } from '../events/EventBus.js';
-import { BookKeeper, type CommitListener, type LedgerState } from './BookKeeper.js';
+import { BookKeeper, type BookKeeperOptions, type CommitListener, type LedgerState } from './BookKeeper.js';
 import { PostgresStore } from './PostgresStore.js';
 import { rewardReport, type RewardReport, type RewardRequest } from './rewards.js';
 import type { LedgerConfig } from '../config/schema.js';
@@ -12,6 +12,7 @@ import { SqliteStore } from './SqliteStore.js';
 import { ledgerStatistics, type LedgerStatistics } from './statistics.js';
 import { LedgerError, type LedgerStore, type ShareRecorder } from './types.js';
 import type { VariantName } from '../pow/variants.js';
+import { LedgerWorkCredits, type WorkCreditBook } from './workCredits.js';
 
 export type { LedgerConfig };
 
@@ -35,6 +36,9 @@ export interface Ledger extends ShareRecorder, BanRecorder {
   rewardReport(request: RewardRequest): Promise<RewardReport>;
   /** Rolls shares older than ledger.retentionHours into hourly aggregates now (also runs every 10 minutes). */
   rollUp(): Promise<number>;
+  /** The work service's worker credit and payouts, in these books (docs/ledger.md "Work credit"); `waiting`:
+   *  credits being retried while the books are unavailable. */
+  readonly workCredits: WorkCreditBook & { readonly waiting: number };
 }
 
 export type LedgerLocation = { kind: 'none' } | { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
@@ -70,6 +74,25 @@ class OpenLedger extends BookKeeper implements Ledger {
   rewardReport(request: RewardRequest): Promise<RewardReport> {
     return rewardReport(this.store, request);
   }
+
+  // Straight to the store, one transaction a write (a credit is rare next to shares: no group commit), retried
+  // with the ledger's backoff while the books are unavailable.
+  readonly workCredits: LedgerWorkCredits;
+
+  constructor(options: BookKeeperOptions) {
+    super(options);
+    this.workCredits = new LedgerWorkCredits(this.store, {
+      retryMinMs: options.retryMinMs,
+      retryMaxMs: options.retryMaxMs,
+      maxPending: options.maxBufferedShares,
+      logger: options.logger,
+    });
+  }
+
+  override async close(deadlineMs?: number): Promise<void> {
+    this.workCredits.close();
+    await super.close(deadlineMs);
+  }
 }
 
 /** Opens the books at `config.url` (migrating them), or undefined for `none`. Throws LedgerError. */
@@ -93,3 +116,4 @@ export async function openLedgerStore(config: Pick<LedgerConfig, 'url' | 'sqlite
 
 export type { CommitListener, LedgerState } from './BookKeeper.js';
 export type { RecordOutcome, ShareRecord, ShareRecorder, LedgerStore } from './types.js';
+export type { WorkCreditBook, WorkCreditEntry, WorkerTotals, WorkPayoutEntry } from './workCredits.js';

@@ -18,6 +18,7 @@ import {
   type WriteBatch,
 } from './types.js';
 import { shareWeight } from './weights.js';
+import { workerTotalsFromRow, type WorkCreditEntry, type WorkerTotals, type WorkPayoutEntry } from './workCredits.js';
 
 /** Advisory lock keys (arbitrary, fixed): one for migrations, one for roll-ups. */
 const MIGRATION_LOCK = 0x65716c31;
@@ -276,6 +277,69 @@ export class PostgresStore implements LedgerStore {
     );
     return res.rows.map((r: Record<string, unknown>) => ({ miner: String(r.miner), worker: String(r.worker), shares: num(r.shares), lastAt: num(r.last_at) }));
   }
+
+  // --- work service credit (docs/ledger.md "Work credit"): one transaction per write. Two gateways crediting
+  // one key race on its primary key: the second INSERT waits for the first to commit and then does nothing.
+  async creditWork(e: WorkCreditEntry): Promise<{ credited: boolean; totals: WorkerTotals }> {
+    return this.workWrite('credit', async (c) => {
+      const inserted = await c.query(
+        `INSERT INTO work_credits (key, address, hash, work_type, difficulty, micro_units, at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT DO NOTHING`,
+        [e.key, e.address, e.hash, e.workType, e.difficulty, e.microUnits, e.at],
+      );
+      if (inserted.rowCount !== 1) return { credited: false, totals: await this.workerRow(c, e.address) };
+      const res = await c.query(
+        `INSERT INTO work_workers (address, precache, ondemand, micro_credited, last_hash) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (address) DO UPDATE SET precache = work_workers.precache + excluded.precache,
+           ondemand = work_workers.ondemand + excluded.ondemand,
+           micro_credited = work_workers.micro_credited + excluded.micro_credited, last_hash = excluded.last_hash
+         RETURNING precache, ondemand, micro_credited, micro_paid, last_hash`,
+        [e.address, e.workType === 'precache' ? 1 : 0, e.workType === 'ondemand' ? 1 : 0, e.microUnits, e.hash],
+      );
+      return { credited: true, totals: workerTotalsFromRow(res.rows[0]) };
+    });
+  }
+
+  async recordWorkPayout(e: WorkPayoutEntry): Promise<{ recorded: boolean; totals: WorkerTotals }> {
+    return this.workWrite('payout', async (c) => {
+      const inserted = await c.query(
+        'INSERT INTO work_payouts (reference, address, micro_amount, at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
+        [e.reference, e.address, e.microAmount, e.at],
+      );
+      if (inserted.rowCount !== 1) return { recorded: false, totals: await this.workerRow(c, e.address) };
+      const res = await c.query(
+        `INSERT INTO work_workers (address, micro_paid) VALUES ($1, $2)
+         ON CONFLICT (address) DO UPDATE SET micro_paid = work_workers.micro_paid + excluded.micro_paid
+         RETURNING precache, ondemand, micro_credited, micro_paid, last_hash`,
+        [e.address, e.microAmount],
+      );
+      return { recorded: true, totals: workerTotalsFromRow(res.rows[0]) };
+    });
+  }
+
+  async workerTotals(address: string): Promise<WorkerTotals> {
+    return this.workerRow(this.pool, address);
+  }
+
+  async workTotalPaid(): Promise<number> {
+    const res = await this.pool.query('SELECT COALESCE(SUM(micro_amount), 0) AS total FROM work_payouts');
+    return num(res.rows[0]?.total ?? 0);
+  }
+
+  private async workerRow(c: pg.Pool | pg.PoolClient, address: string): Promise<WorkerTotals> {
+    const res = await c.query('SELECT precache, ondemand, micro_credited, micro_paid, last_hash FROM work_workers WHERE address = $1', [address]);
+    return workerTotalsFromRow(res.rows[0] as Record<string, unknown> | undefined);
+  }
+
+  private async workWrite<T>(what: string, work: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    try {
+      return await this.transaction(work);
+    } catch (err) {
+      if (err instanceof LedgerError) throw err;
+      throw new LedgerError('write-failed', `PostgreSQL work ${what} failed: ${String(err)}`, false, { cause: err });
+    }
+  }
+  // --- end work service credit ---
 
   private closed = false;
 

@@ -18,6 +18,7 @@ import {
   type WriteBatch,
 } from './types.js';
 import { shareWeight } from './weights.js';
+import { workerTotalsFromRow, type WorkCreditEntry, type WorkerTotals, type WorkPayoutEntry } from './workCredits.js';
 
 import type { SqliteSynchronous } from '../config/schema.js';
 
@@ -177,6 +178,69 @@ export class SqliteStore implements LedgerStore {
       return held;
     });
   }
+
+  // --- work service credit (docs/ledger.md "Work credit"): one immediate transaction per write ---
+  private workStatements:
+    | { creditTx: Database.Transaction<(e: WorkCreditEntry) => boolean>; payoutTx: Database.Transaction<(e: WorkPayoutEntry) => boolean>; worker: Database.Statement; paid: Database.Statement }
+    | undefined;
+
+  private work(): NonNullable<SqliteStore['workStatements']> {
+    if (this.workStatements !== undefined) return this.workStatements;
+    const insertCredit = this.db.prepare(
+      'INSERT INTO work_credits (key, address, hash, work_type, difficulty, micro_units, at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+    );
+    const bumpWorker = this.db.prepare(`INSERT INTO work_workers (address, precache, ondemand, micro_credited, last_hash)
+      VALUES (@address, @precache, @ondemand, @micro, @hash)
+      ON CONFLICT (address) DO UPDATE SET precache = precache + excluded.precache, ondemand = ondemand + excluded.ondemand,
+        micro_credited = micro_credited + excluded.micro_credited, last_hash = excluded.last_hash`);
+    const insertPayout = this.db.prepare('INSERT INTO work_payouts (reference, address, micro_amount, at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING');
+    const bumpPaid = this.db.prepare(`INSERT INTO work_workers (address, micro_paid) VALUES (?, ?)
+      ON CONFLICT (address) DO UPDATE SET micro_paid = micro_paid + excluded.micro_paid`);
+    this.workStatements = {
+      creditTx: this.db.transaction((e: WorkCreditEntry) => {
+        if (insertCredit.run(e.key, e.address, e.hash, e.workType, e.difficulty, e.microUnits, e.at).changes === 0) return false;
+        bumpWorker.run({ address: e.address, precache: e.workType === 'precache' ? 1 : 0, ondemand: e.workType === 'ondemand' ? 1 : 0, micro: e.microUnits, hash: e.hash });
+        return true;
+      }),
+      payoutTx: this.db.transaction((e: WorkPayoutEntry) => {
+        if (insertPayout.run(e.reference, e.address, e.microAmount, e.at).changes === 0) return false;
+        bumpPaid.run(e.address, e.microAmount);
+        return true;
+      }),
+      worker: this.db.prepare('SELECT precache, ondemand, micro_credited, micro_paid, last_hash FROM work_workers WHERE address = ?'),
+      paid: this.db.prepare('SELECT COALESCE(SUM(micro_amount), 0) FROM work_payouts').pluck(),
+    };
+    return this.workStatements;
+  }
+
+  creditWork(entry: WorkCreditEntry): Promise<{ credited: boolean; totals: WorkerTotals }> {
+    try {
+      const work = this.work();
+      const credited = work.creditTx.immediate(entry);
+      return Promise.resolve({ credited, totals: workerTotalsFromRow(work.worker.get(entry.address) as Record<string, unknown> | undefined) });
+    } catch (err) {
+      return Promise.reject(new LedgerError('write-failed', `SQLite work credit failed: ${String(err)}`, false, { cause: err }));
+    }
+  }
+
+  recordWorkPayout(entry: WorkPayoutEntry): Promise<{ recorded: boolean; totals: WorkerTotals }> {
+    try {
+      const work = this.work();
+      const recorded = work.payoutTx.immediate(entry);
+      return Promise.resolve({ recorded, totals: workerTotalsFromRow(work.worker.get(entry.address) as Record<string, unknown> | undefined) });
+    } catch (err) {
+      return Promise.reject(new LedgerError('write-failed', `SQLite work payout failed: ${String(err)}`, false, { cause: err }));
+    }
+  }
+
+  workerTotals(address: string): Promise<WorkerTotals> {
+    return Promise.resolve(workerTotalsFromRow(this.work().worker.get(address) as Record<string, unknown> | undefined));
+  }
+
+  workTotalPaid(): Promise<number> {
+    return Promise.resolve(Number(this.work().paid.get()));
+  }
+  // --- end work service credit ---
 
   private readonly insertByRows = new Map<number, Database.Statement>();
 

@@ -74,6 +74,33 @@ export const MIGRATIONS: readonly Migration[] = [
         instance_id TEXT NOT NULL, at BIGINT NOT NULL, until BIGINT,
         UNIQUE (instance_id, ban_key, action, at))`,
       `CREATE INDEX bans_key ON bans (ban_key, at)`,
+      ],
+    },
+    {
+    // Work service credit (docs/ledger.md "Work credit"). IF NOT EXISTS: a SQLite file the work service's former
+    // own credit book wrote (same tables, same columns) is adopted as it is, its credit kept.
+    version: 3,
+    sqlite: [
+      `CREATE TABLE IF NOT EXISTS work_credits (
+        key TEXT PRIMARY KEY, address TEXT NOT NULL, hash TEXT NOT NULL, work_type TEXT NOT NULL,
+        difficulty TEXT NOT NULL, micro_units INTEGER NOT NULL, at INTEGER NOT NULL)`,
+      `CREATE INDEX IF NOT EXISTS work_credits_address ON work_credits (address)`,
+      `CREATE TABLE IF NOT EXISTS work_payouts (
+        reference TEXT PRIMARY KEY, address TEXT NOT NULL, micro_amount INTEGER NOT NULL, at INTEGER NOT NULL)`,
+      `CREATE TABLE IF NOT EXISTS work_workers (
+        address TEXT PRIMARY KEY, precache INTEGER NOT NULL DEFAULT 0, ondemand INTEGER NOT NULL DEFAULT 0,
+        micro_credited INTEGER NOT NULL DEFAULT 0, micro_paid INTEGER NOT NULL DEFAULT 0, last_hash TEXT NOT NULL DEFAULT '')`,
+    ],
+    postgres: [
+      `CREATE TABLE IF NOT EXISTS work_credits (
+        key TEXT PRIMARY KEY, address TEXT NOT NULL, hash TEXT NOT NULL, work_type TEXT NOT NULL,
+        difficulty TEXT NOT NULL, micro_units BIGINT NOT NULL, at BIGINT NOT NULL)`,
+      `CREATE INDEX IF NOT EXISTS work_credits_address ON work_credits (address)`,
+      `CREATE TABLE IF NOT EXISTS work_payouts (
+        reference TEXT PRIMARY KEY, address TEXT NOT NULL, micro_amount BIGINT NOT NULL, at BIGINT NOT NULL)`,
+      `CREATE TABLE IF NOT EXISTS work_workers (
+        address TEXT PRIMARY KEY, precache BIGINT NOT NULL DEFAULT 0, ondemand BIGINT NOT NULL DEFAULT 0,
+        micro_credited BIGINT NOT NULL DEFAULT 0, micro_paid BIGINT NOT NULL DEFAULT 0, last_hash TEXT NOT NULL DEFAULT '')`,
     ],
   },
 ];

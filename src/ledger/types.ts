@@ -1,5 +1,6 @@
 // The ledger's vocabulary: what is recorded, what a write answers, and the one interface both backends share.
 // docs/ledger.md explains every table and the durability of each backend.
+import type { WorkCreditEntry, WorkerTotals, WorkPayoutEntry } from './workCredits.js';
 
 /** One accepted share, as the share path hands it to the ledger (before the miner is answered). */
 export interface ShareRecord {
@@ -143,6 +144,11 @@ export interface LedgerStore {
   shareAggregates(sinceAt: number): Promise<Array<{ miner: string; worker: string; shares: number; difficultySum: number; lastAt: number }>>;
   /** Totals per (miner, worker) over all time: raw + roll-ups. */
   shareTotals(): Promise<Array<{ miner: string; worker: string; shares: number; lastAt: number }>>;
+  /** Work service credit (src/ledger/workCredits.ts): each write one transaction, idempotent by its key. */
+  creditWork(entry: WorkCreditEntry): Promise<{ credited: boolean; totals: WorkerTotals }>;
+  recordWorkPayout(entry: WorkPayoutEntry): Promise<{ recorded: boolean; totals: WorkerTotals }>;
+  workerTotals(address: string): Promise<WorkerTotals>;
+  workTotalPaid(): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -13,8 +13,7 @@ export type WorkErrorCode =
   | 'UNKNOWN_ACTION'
   | 'NOT_ALLOWED'
   | 'STOPPED'
-  | 'BROKER_FAILED'
-  | 'CONFIG_INVALID';
+  | 'BROKER_FAILED';
 
 export class WorkError extends Error {
   constructor(

@@ -1,5 +1,5 @@
-// Composition of the work service (docs/work-service.md): broker (embedded or external), credit book, services
-// file, rate limits, the RPC on the given HttpServer, and the node WebSocket for precache. The gateway's
+// Composition of the work service (docs/work-service.md): broker (embedded or external), the ledger's credit
+// book, services file, rate limits, the RPC on the given HttpServer, and the node WebSocket for precache. The gateway's
 // composition root calls startWorkService() when work.enabled and stop() on shutdown.
 import type { Logger } from '../config/logger.js';
 import type { GatewayConfig } from '../config/schema.js';
@@ -7,11 +7,9 @@ import type { EventBus } from '../events/EventBus.js';
 import type { HttpServer } from '../http/HttpServer.js';
 import { parseU64Hex } from '../pow/nano.js';
 import { EmbeddedBroker, ExternalBroker, type WorkBroker } from './broker.js';
-import { WorkError } from './errors.js';
 import { NodeConfirmations } from './NodeConfirmations.js';
 import { ServiceDirectory } from './ServiceDirectory.js';
 import { ServiceRateLimiter } from './ServiceRateLimiter.js';
-import { SqliteWorkCreditBook } from './SqliteWorkCreditBook.js';
 import type { WorkCreditBook } from './WorkCreditBook.js';
 import { workRpcHandler } from './WorkRpc.js';
 import { WorkService } from './WorkService.js';
@@ -21,8 +19,8 @@ export interface WorkServiceDeps {
   readonly bus: EventBus;
   /** The one HTTP listener; POST / is mounted on it. The caller listens and closes it. */
   readonly http: Pick<HttpServer, 'route'>;
-  /** Default: SqliteWorkCreditBook on ledger.url (sqlite:PATH) until the ledger implements WorkCreditBook. */
-  readonly credits?: WorkCreditBook;
+  /** Worker credit: the open ledger's `workCredits` (docs/ledger.md "Work credit"). Its owner closes it. */
+  readonly credits: WorkCreditBook;
 }
 
 export interface WorkServiceRuntime {
@@ -33,14 +31,6 @@ export interface WorkServiceRuntime {
   /** The embedded broker's bound port, if embedded. */
   readonly mqttPort: number | undefined;
   stop(): Promise<void>;
-}
-
-/** sqlite:PATH (or sqlite::memory:) → the file for SqliteWorkCreditBook. */
-export function creditFileFromLedgerUrl(url: string): string {
-  if (!url.startsWith('sqlite:')) {
-    throw new WorkError('CONFIG_INVALID', 'the work service credits into sqlite:PATH until the ledger lands; set ledger.url to sqlite:…');
-  }
-  return url.slice('sqlite:'.length);
 }
 
 export async function startWorkService(config: GatewayConfig, deps: WorkServiceDeps): Promise<WorkServiceRuntime> {
@@ -66,7 +56,7 @@ export async function startWorkService(config: GatewayConfig, deps: WorkServiceD
           reconnectMs: 1000,
           logger,
         });
-  const credits = deps.credits ?? new SqliteWorkCreditBook(creditFileFromLedgerUrl(config.ledger.url));
+  const credits = deps.credits;
   const services = new ServiceDirectory({ file: work.servicesFile, logger });
   service = new WorkService({
     settings: {
@@ -91,7 +81,6 @@ export async function startWorkService(config: GatewayConfig, deps: WorkServiceD
     await broker.start();
   } catch (err) {
     services.close();
-    if (deps.credits === undefined) await credits.close();
     throw err;
   }
   service.start();
@@ -139,7 +128,6 @@ export async function startWorkService(config: GatewayConfig, deps: WorkServiceD
       running.close();
       services.close();
       await broker.close();
-      if (deps.credits === undefined) await credits.close();
     },
   };
 }

@@ -1,13 +1,15 @@
 // The work service end to end (docs/work-service.md), the same suite on the embedded aedes broker and on an
-// external Mosquitto (.ci/mosquitto.sh): services ask over HTTP, reference workers race over MQTT, credit lands
-// in the book once, and forged, duplicate, late and timed-out results earn nothing.
+// external Mosquitto (.ci/mosquitto.sh), each with the books on SQLite and on PostgreSQL (.ci/postgres.sh): services
+// ask over HTTP, reference workers race over MQTT, credit lands in the ledger once (read back from the database
+// itself), and forged, duplicate, late and timed-out results earn nothing.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { MqttClient } from 'mqtt';
 import { validateNanoWork } from '../../src/pow/nano.js';
 import type { NanoWorker } from '../../src/sim/nanoworker/NanoWorker.js';
 import { Teardown } from '../support/e2e.js';
-import { waitFor, within } from '../support/wait.js';
+import { freshDatabase, pgServerUrl, PG_SKIP_REASON } from '../support/postgres.js';
+import { eventually, waitFor, within } from '../support/wait.js';
 import { externalSkip, findWork, randomAddress, randomHash, startWorkStack, type BrokerKind, type WorkStack } from '../support/work.js';
 
 const BANANO_BASE = 0xfffffe0000000000n;
@@ -15,15 +17,28 @@ const BANANO_BASE = 0xfffffe0000000000n;
 const LOW_BASE = 'ff00000000000000';
 const HIGHER = 'fff0000000000000';
 
-for (const kind of ['embedded', 'external'] as BrokerKind[]) {
-  const skip = kind === 'external' ? externalSkip() : false;
+const PG_SERVER = pgServerUrl();
+if (PG_SERVER === undefined) process.stdout.write(`# ${PG_SKIP_REASON}\n`);
 
-  describe(`work service on the ${kind} broker: four workers race at Banano's base threshold`, { skip }, () => {
+/** The books of one suite run: undefined = a fresh SQLite file (the stack's default), else a fresh PostgreSQL database. */
+async function ledgerUrl(books: 'sqlite' | 'postgres', cleanup: Teardown): Promise<string | undefined> {
+  if (books === 'sqlite') return undefined;
+  const db = await freshDatabase(PG_SERVER ?? '');
+  cleanup.defer(() => db.drop());
+  return db.url;
+}
+
+for (const kind of ['embedded', 'external'] as BrokerKind[])
+for (const books of ['sqlite', 'postgres'] as const) {
+  const skip = (kind === 'external' ? externalSkip() : false) || (books === 'postgres' && PG_SERVER === undefined ? PG_SKIP_REASON : false);
+  const label = `${kind} broker, ${books} books`;
+
+  describe(`work service (${label}): four workers race at Banano's base threshold`, { skip }, () => {
     const cleanup = new Teardown();
     let stack: WorkStack;
     let workers: NanoWorker[];
     before(async () => {
-      stack = await startWorkStack({ broker: kind }, cleanup);
+      stack = await startWorkStack({ broker: kind, ledgerUrl: await ledgerUrl(books, cleanup) }, cleanup);
       workers = await Promise.all([1, 2, 3, 4].map(() => stack.worker({ threads: 1, work: 'ondemand' })));
     });
     after(() => cleanup.run());
@@ -39,12 +54,17 @@ for (const kind of ['embedded', 'external'] as BrokerKind[]) {
       assert.equal(answer.difficulty, check.value.toString(16).padStart(16, '0'));
       assert.ok(Number(answer.multiplier) >= 1);
 
-      // Exactly one worker's result was credited, as one on-demand unit.
+      // Exactly one worker's result was credited, as one on-demand unit, in the ledger (the service writes through it).
+      assert.equal(stack.credits, stack.ledger.workCredits, 'the work service credits into the open ledger');
+      // The service is answered first; the credit commits right after (on PostgreSQL a round trip later).
+      await eventually(async () => (await stack.creditRows(hash)).length > 0, 'the credit committed', 10_000, 20);
       const totals = await Promise.all(workers.map((w) => stack.credits.totals(w.address)));
       assert.equal(totals.reduce((sum, t) => sum + t.ondemand, 0), 1, 'one credit in all');
       const winnerIndex = totals.findIndex((t) => t.ondemand === 1);
       const winner = workers[winnerIndex] as NanoWorker;
       assert.deepEqual(totals[winnerIndex], { precache: 0, ondemand: 1, microCredited: 1_000_000, microPaid: 0, lastHash: hash });
+      // Read back from the database itself: one row for the hash, the winner's, one unit.
+      assert.deepEqual(await stack.creditRows(hash), [{ address: winner.address, work_type: 'ondemand', micro_units: 1_000_000 }]);
       assert.ok(winner.published.some((p) => p.hash === hash && p.work === answer.work), 'the winner published the answered work');
 
       // Its client/<address> moved by exactly one result.
@@ -70,6 +90,7 @@ for (const kind of ['embedded', 'external'] as BrokerKind[]) {
       await waitFor(() => stack.service.stats().refused.duplicate >= before + 2, 'both refused as duplicates', 10_000);
       const after = await Promise.all(workers.map((w) => stack.credits.totals(w.address)));
       assert.deepEqual(after, totals);
+      assert.equal((await stack.creditRows(hash)).length, 1, 'still one credit row for the hash');
       assert.equal(winner.clientStats.length, 1, 'no further client/<address> update');
     });
 
@@ -80,18 +101,19 @@ for (const kind of ['embedded', 'external'] as BrokerKind[]) {
       for (const a of answers) assert.equal(a.error, undefined);
       assert.equal(new Set(answers.map((a) => a.work)).size, 1, 'one work for all three');
       for (const w of workers) assert.equal(w.received.filter((h) => h === hash).length, 1, 'work/ondemand published once');
+      await eventually(async () => (await stack.creditRows(hash)).length > 0, 'the credit committed', 10_000, 20);
       const credited = await Promise.all(workers.map((w) => stack.credits.totals(w.address)));
       assert.equal(credited.reduce((sum, t) => sum + t.ondemand, 0), 2, 'one more credit, not three');
     });
   });
 
-  describe(`work service on the ${kind} broker: forged, timed-out and late results`, { skip }, () => {
+  describe(`work service (${label}): forged, timed-out and late results`, { skip }, () => {
     const cleanup = new Teardown();
     let stack: WorkStack;
     let forger: MqttClient;
     const notices: string[] = [];
     before(async () => {
-      stack = await startWorkStack({ broker: kind, base: LOW_BASE }, cleanup);
+      stack = await startWorkStack({ broker: kind, base: LOW_BASE, ledgerUrl: await ledgerUrl(books, cleanup) }, cleanup);
       forger = await stack.rawClient();
       forger.on('message', (topic, payload) => notices.push(`${topic} ${payload.toString()}`));
     });
@@ -140,9 +162,11 @@ for (const kind of ['embedded', 'external'] as BrokerKind[]) {
       await publish(`${hash},${good},${honest}`);
       const answer = await within(pending, 'the answer', 10_000);
       assert.equal(answer.work, good);
+      await eventually(async () => (await stack.creditRows(hash)).length > 0, 'the credit committed', 10_000, 20);
       assert.equal((await stack.credits.totals(honest)).ondemand, 1);
       assert.equal((await stack.credits.totals(honest)).microCredited, 16_000_000, 'credit weighted by the asked multiplier (16×)');
       assert.equal((await stack.credits.totals(forged)).ondemand, 0);
+      assert.deepEqual(await stack.creditRows(hash), [{ address: honest, work_type: 'ondemand', micro_units: 16_000_000 }]);
     });
 
     test('a client publishing on work/… or cancel/… reaches no worker', async () => {
@@ -178,6 +202,7 @@ for (const kind of ['embedded', 'external'] as BrokerKind[]) {
       await forger.publishAsync('result/ondemand', `${hash},${findWork(hash, (v) => v >= 0xff00000000000000n)},${late}`, { qos: 1 });
       await waitFor(() => stack.service.stats().refused.late === lateBefore + 1, 'refused as late', 10_000);
       assert.equal((await stack.credits.totals(late)).ondemand, 0);
+      assert.deepEqual(await stack.creditRows(hash), [], 'no credit row for a timed-out hash');
       const failed = stack.workEvents.find((e) => e.request.hash === hash);
       assert.equal(failed?.success, 'false');
       assert.equal(failed?.reason, 'timeout');

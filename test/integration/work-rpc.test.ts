@@ -7,7 +7,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { IPublishPacket } from 'mqtt';
+import { loadConfig } from '../../src/config/load.js';
+import { silentLogger } from '../../src/config/logger.js';
+import { Gateway } from '../../src/Gateway.js';
 import { hashServiceKey } from '../../src/work/ServiceDirectory.js';
+import { freePort } from '../support/net.js';
 import { Teardown } from '../support/e2e.js';
 import { eventually, waitFor, within } from '../support/wait.js';
 import { findWork, randomAddress, randomHash, startWorkStack, type WorkStack } from '../support/work.js';
@@ -147,4 +151,20 @@ describe('work RPC with a services file', () => {
     await assert.rejects(raw.subscribeAsync('result/#', { qos: 1 }), /Subscribe error/);
     await assert.rejects(raw.subscribeAsync('#', { qos: 1 }), /Subscribe error/);
   });
+});
+
+test('a gateway given no books refuses to start the work service (credit has nowhere durable to go)', async () => {
+  const config = loadConfig({
+    overrides: {
+      stratum: { enabled: false },
+      http: { host: '127.0.0.1', port: await freePort() },
+      events: { wsPort: 0 },
+      mqtt: { host: '127.0.0.1', port: await freePort() },
+      work: { enabled: true },
+      ledger: { url: 'sqlite::memory:' },
+    },
+    args: [],
+    env: {},
+  });
+  await assert.rejects(Gateway.start(config, { logger: silentLogger(), ledger: null }), (err: unknown) => (err as { code?: string }).code === 'CONFIG_INVALID' && /needs books for worker credit/.test(String(err)));
 });

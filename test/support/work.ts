@@ -4,12 +4,15 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
+import pg from 'pg';
 import { silentLogger } from '../../src/config/logger.js';
 import { loadConfig } from '../../src/config/load.js';
 import { EventBus } from '../../src/events/EventBus.js';
 import type { WorkEvent } from '../../src/events/topics.js';
 import { Gateway } from '../../src/Gateway.js';
+import type { Ledger } from '../../src/ledger/Ledger.js';
 import { nanoWorkValue } from '../../src/pow/nano.js';
 import { NanoWorker } from '../../src/sim/nanoworker/NanoWorker.js';
 import { encodeAccount } from '../../src/work/account.js';
@@ -63,7 +66,13 @@ export function findWork(hash: string, accept: (value: bigint) => boolean, limit
 export interface WorkStack {
   readonly gateway: Gateway;
   readonly service: WorkService;
+  /** The ledger's credit book the service writes through (stack.ledger.workCredits). */
   readonly credits: WorkCreditBook;
+  readonly ledger: Ledger;
+  /** Where the books are (sqlite:PATH or postgres://…). */
+  readonly ledgerUrl: string;
+  /** The work_credits rows of `hash`, read from the database itself (not through the gateway). */
+  creditRows(hash: string): Promise<Array<{ address: string; work_type: string; micro_units: number }>>;
   readonly bus: EventBus;
   readonly workEvents: WorkEvent[];
   readonly mqttUrl: string;
@@ -82,12 +91,15 @@ export interface WorkStackOptions {
   readonly base?: string;
   readonly work?: Json;
   readonly mqtt?: Json;
+  /** The books; default a fresh SQLite file in a temporary directory. */
+  readonly ledgerUrl?: string;
 }
 
 export async function startWorkStack(options: WorkStackOptions, cleanup: Teardown): Promise<WorkStack> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'equigate-work-'));
   cleanup.defer(() => rmSync(dir, { recursive: true, force: true }));
   const embedded = options.broker === 'embedded';
+  const ledgerUrl = options.ledgerUrl ?? `sqlite:${path.join(dir, 'work.sqlite')}`;
   const mqttPort = embedded ? await freePort() : 0;
   const config = loadConfig({
     overrides: {
@@ -95,7 +107,7 @@ export async function startWorkStack(options: WorkStackOptions, cleanup: Teardow
       stratum: { enabled: false, host: '127.0.0.1', port: 0 },
       http: { host: '127.0.0.1', port: await freePort() },
       events: { wsPort: 0 },
-      ledger: { url: `sqlite:${path.join(dir, 'work.sqlite')}` },
+      ledger: { url: ledgerUrl },
       mqtt: embedded
         ? { host: '127.0.0.1', port: mqttPort, workerUsername: 'client', workerPassword: 'client', ...options.mqtt }
         : { url: EXTERNAL.url, username: EXTERNAL.gatewayUser, password: EXTERNAL.gatewayPassword, ...options.mqtt },
@@ -114,6 +126,8 @@ export async function startWorkStack(options: WorkStackOptions, cleanup: Teardow
   cleanup.defer(() => gateway.stop());
   const side = gateway.work;
   if (side === undefined) throw new Error('work service not started');
+  const ledger = gateway.ledger;
+  if (ledger === undefined) throw new Error('gateway started without books');
   const mqttUrl = embedded ? `mqtt://127.0.0.1:${side.mqttPort ?? 0}` : EXTERNAL.url;
   const workerUser = embedded ? 'client' : EXTERNAL.workerUser;
   const workerPassword = embedded ? 'client' : EXTERNAL.workerPassword;
@@ -121,6 +135,9 @@ export async function startWorkStack(options: WorkStackOptions, cleanup: Teardow
     gateway,
     service: side.runtime.service,
     credits: side.runtime.credits,
+    ledger,
+    ledgerUrl,
+    creditRows: (hash) => readCreditRows(ledgerUrl, hash),
     bus,
     workEvents,
     mqttUrl,
@@ -150,4 +167,24 @@ export async function startWorkStack(options: WorkStackOptions, cleanup: Teardow
       return client;
     },
   };
+}
+
+async function readCreditRows(url: string, hash: string): Promise<Array<{ address: string; work_type: string; micro_units: number }>> {
+  const sql = 'SELECT address, work_type, micro_units FROM work_credits WHERE hash = $1 ORDER BY key';
+  if (url.startsWith('sqlite:')) {
+    const db = new Database(url.slice('sqlite:'.length), { readonly: true });
+    try {
+      return db.prepare(sql.replace('$1', '?')).all(hash) as Array<{ address: string; work_type: string; micro_units: number }>;
+    } finally {
+      db.close();
+    }
+  }
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const res = await client.query(sql, [hash]);
+    return res.rows.map((r: Record<string, unknown>) => ({ address: String(r.address), work_type: String(r.work_type), micro_units: Number(r.micro_units) }));
+  } finally {
+    await client.end();
+  }
 }

@@ -24,6 +24,17 @@ test('work.enabled needs exactly one broker and an HTTP port', () => {
   assert.equal(load({ work: { enabled: true }, mqtt: { url: 'mqtt://127.0.0.1:1883' } }).mqtt.url, 'mqtt://127.0.0.1:1883');
 });
 
+test('work.enabled needs books: ledger.url none is refused, naming the way out; sqlite and postgres are both fine', () => {
+  assert.throws(
+    () => load({ work: { enabled: true }, mqtt: { port: 1883 }, ledger: { url: 'none' } }),
+    (err: unknown) => err instanceof ConfigError && /work.enabled needs books for worker credit, but ledger.url is none/.test(err.message) && /sqlite::memory:/.test(err.message),
+  );
+  // Without the work service, no books is still allowed (the benchmarks that measure the gateway alone).
+  assert.equal(load({ ledger: { url: 'none' } }).ledger.url, 'none');
+  assert.equal(load({ work: { enabled: true }, mqtt: { port: 1883 }, ledger: { url: 'postgres://u@127.0.0.1:5432/db' } }).ledger.url, 'postgres://u@127.0.0.1:5432/db');
+  assert.equal(load({ work: { enabled: true }, mqtt: { port: 1883 }, ledger: { url: 'sqlite::memory:' } }).ledger.url, 'sqlite::memory:');
+});
+
 test('bad values are refused naming the key', () => {
   assert.throws(() => load({ work: { baseDifficulty: 'FFFFFE0000000000' } }), /work.baseDifficulty/);
   assert.throws(() => load({ work: { baseDifficulty: 'fffffe' } }), /work.baseDifficulty/);

@@ -1,5 +1,5 @@
 // Work service building blocks (docs/work-service.md): payout addresses, the MQTT wire, the services file,
-// per-service rate limits and the SQLite credit book.
+// per-service rate limits and credit amounts.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
@@ -7,7 +7,6 @@ import { workerMaySubscribe } from '../../src/work/broker.js';
 import { checkAccount, encodeAccount } from '../../src/work/account.js';
 import { hashServiceKey, parseServices } from '../../src/work/ServiceDirectory.js';
 import { ServiceRateLimiter } from '../../src/work/ServiceRateLimiter.js';
-import { SqliteWorkCreditBook } from '../../src/work/SqliteWorkCreditBook.js';
 import { parseMicroAmount } from '../../src/work/WorkCreditBook.js';
 import { formatWork, isTopicLevel, parseCancel, parseResult, parseWork } from '../../src/work/wire.js';
 import { WorkError } from '../../src/work/errors.js';
@@ -124,23 +123,8 @@ describe('per-service rate limits', () => {
   });
 });
 
-describe('SQLite credit book', () => {
-  test('a credit counts once per key; payouts once per reference; totals add up exactly', async () => {
-    const book = new SqliteWorkCreditBook(':memory:');
-    const entry = { key: 'H1:ff', address: 'ban_a', hash: 'H1', workType: 'ondemand' as const, difficulty: 'ff', microUnits: 1_000_000, at: 1 };
-    assert.equal((await book.credit(entry)).credited, true);
-    assert.equal((await book.credit(entry)).credited, false);
-    await book.credit({ ...entry, key: 'H2:ff', hash: 'H2', workType: 'precache', microUnits: 1_000_000 });
-    const { totals } = await book.credit({ ...entry, key: 'H3:ff', hash: 'H3', microUnits: 8_000_000 });
-    assert.deepEqual(totals, { precache: 1, ondemand: 2, microCredited: 10_000_000, microPaid: 0, lastHash: 'H3' });
-    assert.equal((await book.recordPayout({ reference: 'tx', address: 'ban_a', microAmount: 500_000, at: 2 })).recorded, true);
-    assert.equal((await book.recordPayout({ reference: 'tx', address: 'ban_a', microAmount: 500_000, at: 2 })).recorded, false);
-    assert.equal((await book.totals('ban_a')).microPaid, 500_000);
-    assert.equal(await book.totalPaid(), 500_000);
-    assert.deepEqual(await book.totals('ban_none'), { precache: 0, ondemand: 0, microCredited: 0, microPaid: 0, lastHash: '' });
-    await book.close();
-  });
-
+// The credit book itself is the ledger's: test/integration/ledger-work-credits.test.ts runs it on both backends.
+describe('credit amounts', () => {
   test('amounts parse exactly to millionths', () => {
     assert.equal(parseMicroAmount('1.25'), 1_250_000);
     assert.equal(parseMicroAmount('0.000001'), 1);
