@@ -58,7 +58,7 @@ export interface JobBookOptions {
   readonly jobHistory: number;
   readonly upstream: Upstream;
   readonly logger: Logger;
-  /** stratum.maxSharesPerJob: verified solutions remembered per job (docs/decisions.md D-sharepath-1). */
+  /** stratum.maxSharesPerJob: verified solutions remembered per job (docs/decisions.md D29). */
   readonly maxSharesPerJob?: number;
   readonly bus?: EventBus;
   readonly now?: () => number;

@@ -1,4 +1,4 @@
-// Duplicate detection for one job (docs/gateway.md check 6, docs/decisions.md D-sharepath-1): solutions that passed
+// Duplicate detection for one job (docs/gateway.md check 6, docs/decisions.md D29): solutions that passed
 // proof of work are remembered for as long as the job can be judged, as 8-byte digests in an open-addressing table;
 // solutions being verified are held apart, so a concurrent twin is a duplicate while an invalid one costs no memory
 // that protects accepted shares. Nothing is ever forgotten: a job whose table is full refuses further solutions.

@@ -256,7 +256,7 @@ test('solution pipeline: every result code, each check winning over the later on
   // 2 prefix mismatch, before PoW; never forwarded.
   const foreign = 'ff' + good.nonce.slice(2);
   assert.deepEqual(await submit(connection, '1', foreign, garbage), { method: 'result', id: '1', code: 2, description: 'rejected', jsonrpc: '2.0' });
-  // -32004 invalid PoW; the same again is judged again (only solutions that passed PoW are remembered, D-sharepath-1).
+  // -32004 invalid PoW; the same again is judged again (only solutions that passed PoW are remembered, D29).
   assert.equal((await submit(connection, '1', good.nonce, garbage)).code, ResultCode.InvalidSolution);
   assert.equal((await submit(connection, '1', good.nonce, garbage)).code, ResultCode.InvalidSolution);
   // 1 accepted (uppercase hex is fine); a resend is a duplicate.

@@ -93,7 +93,7 @@ async function judgeSolution(session: Session, message: SolutionMessage, ctx: So
   const digest = solutionDigest(nonceBytes, outputBytes);
   const claim = ctx.jobs.claimSolution(job, digest);
   if (claim === 'duplicate') return { code: ResultCode.DuplicateShare, reason: 'duplicate', job, nonce };
-  // The job remembers stratum.maxSharesPerJob verified solutions and forgets none: it takes no more (D-sharepath-1).
+  // The job remembers stratum.maxSharesPerJob verified solutions and forgets none: it takes no more (D29).
   if (claim === 'job-full') return { code: ResultCode.Expired, reason: 'job-full', description: 'Job share limit reached', job, nonce };
 
   const admission = ctx.verification.submit(session, session.connection.remoteAddress, {
@@ -116,7 +116,7 @@ async function judgeSolution(session: Session, message: SolutionMessage, ctx: So
     return refusal(err instanceof VerificationRefused ? err.code : 'verifier-failed', job, nonce);
   }
   if (!verdict.powValid) {
-    // Junk costs no duplicate memory (docs/decisions.md D-sharepath-1).
+    // Junk costs no duplicate memory (docs/decisions.md D29).
     ctx.jobs.settleSolution(job, digest, false);
     return { code: ResultCode.InvalidSolution, reason: verdict.reason ?? 'invalid', job, nonce };
   }
