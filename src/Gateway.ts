@@ -90,6 +90,9 @@ export class Gateway {
     const openFileLimit = deps.openFileLimit ?? readOpenFileLimit();
     if (stratumOn) checkDescriptorBudget(config.stratum.maxConnections, openFileLimit); // throws TransportError FD_LIMIT
     if (openFileLimit === undefined) log.warn('open-file limit unknown (no /proc/self/limits): stratum.maxConnections not checked against it');
+    // Listener profiles are checked before anything is opened: a bad one (a port twice, TLS without files) stops the
+    // start with nothing to clean up.
+    const profiles = resolvePortProfiles(config.stratum);
     const bus = deps.bus ?? new EventBus({ logger: log });
     const upstream = deps.upstream ?? new NodeLink({ config: config.upstream, logger: log, bus });
     // Metrics are made before the data path so verification is timed.
@@ -106,7 +109,12 @@ export class Gateway {
       ledger === undefined
         ? undefined
         : new LedgerStatisticsSource({ read: (now) => ledger.statistics(now, variant), intervalMs: config.ledger.statisticsIntervalMs, logger: log });
-    await statistics?.start();
+    try {
+      await statistics?.start();
+    } catch (err) {
+      await ledger?.close();
+      throw err;
+    }
     // --- end ledger ---
     const jobs = new JobBook({
       chain: config.chain,
@@ -119,7 +127,6 @@ export class Gateway {
     });
     // With stratum off nobody can log in: its open-access warning would only mislead.
     const apiKeys = new ApiKeys({ file: config.stratum.apiKeysFile, logger: stratumOn ? log : silentLogger() });
-    const profiles = resolvePortProfiles(config.stratum);
     const hub = new MinerHub({
       profiles,
       stratum: config.stratum,

@@ -334,6 +334,12 @@ export class BookKeeper implements BanRecorder {
     this.retryTimer = undefined;
     clearInterval(this.expiryTimer);
     if (this.rollupTimer !== undefined) clearInterval(this.rollupTimer);
+    // A write still running when the deadline passed ends before the store closes; what a failed one puts back on
+    // the queue is answered below, so no share waits for an answer that never comes.
+    await Promise.allSettled([...this.writing]);
+    this.clearFlushTimer();
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     const left = this.queue;
     this.queue = [];
     for (const p of left) p.resolve('unavailable');

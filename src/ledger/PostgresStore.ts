@@ -152,7 +152,9 @@ export class PostgresStore implements LedgerStore {
           for (const x of s) held.push(inserted.has(x.token));
         }
         if (batch.rejects.length > 0) {
-          const r = batch.rejects;
+          // One key order for every writer: two transactions (or two gateways) upserting the same keys in opposite
+          // orders would deadlock (docs/ledger.md "PostgreSQL").
+          const r = [...batch.rejects].sort(compareRejectKeys);
           await c.query(
             `INSERT INTO rejects (minute, miner, worker, code, count)
              SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::bigint[])
@@ -160,14 +162,15 @@ export class PostgresStore implements LedgerStore {
             [r.map((x) => x.minute), r.map((x) => x.miner), r.map((x) => x.worker), r.map((x) => x.code), r.map((x) => x.count)],
           );
         }
-        for (const e of batch.bans ?? []) {
+        for (const e of [...(batch.bans ?? [])].sort((a, b) => compareText(a.key, b.key))) {
           await c.query(
             `INSERT INTO bans (action, ban_key, reason, source, instance_id, at, until) VALUES ($1, $2, $3, $4, $5, $6, $7)
              ON CONFLICT (instance_id, ban_key, action, at) DO NOTHING`,
             [e.action, e.key, e.reason, e.source, e.instanceId, e.at, e.until],
           );
         }
-        for (const b of batch.blocks) {
+        // Stable: one block's lifecycle rows keep their order; different blocks go in key order (no deadlock).
+        for (const b of [...batch.blocks].sort((x, y) => compareText(x.upstreamJobId, y.upstreamJobId) || compareText(x.nonce, y.nonce))) {
           await c.query(
             `INSERT INTO blocks (upstream_job_id, nonce, height, miner, worker, instance_id, status, block_hash, node_code,
                submitted_at, updated_at)
@@ -353,4 +356,12 @@ export class PostgresStore implements LedgerStore {
 function isConnectionError(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
   return typeof code !== 'string' || code.startsWith('08') || code === '57P01' || code === 'ECONNRESET' || code === 'ECONNREFUSED';
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function compareRejectKeys(a: RejectCount, b: RejectCount): number {
+  return a.minute - b.minute || compareText(a.miner, b.miner) || compareText(a.worker, b.worker) || a.code - b.code;
 }

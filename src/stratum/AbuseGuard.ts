@@ -8,10 +8,11 @@ import type { BanList } from '../bans/BanList.js';
 import { ResultCode } from '../protocol/resultCodes.js';
 import type { Session } from './Session.js';
 
-// Refusals that are the gateway's state, never the miner's doing: the verifier or the books unavailable
-// (docs/ledger.md: a database outage must not ban every miner), others on the miner's address holding the
-// pending limit (docs/hostile-peers.md "Share path"), an internal error.
-const NOT_THE_MINERS_FAULT = new Set(['verifier-unavailable', 'ledger-unavailable', 'address-busy', 'internal-error']);
+// Refusals that never count toward an IP ban: the verifier or the books unavailable (docs/ledger.md: a database
+// outage must not ban every miner), others on the miner's address holding the pending limit, an internal error,
+// and pending bounds (docs/hostile-peers.md "Share path"): a backlogged verifier puts every rig of an honest farm
+// behind one NAT at its share, so the session is charged its malformed budget instead, never its whole address.
+const NOT_THE_MINERS_FAULT = new Set(['verifier-unavailable', 'ledger-unavailable', 'address-busy', 'too-many-pending', 'internal-error']);
 const INVALID_CODES = new Set<number>([
   ResultCode.Rejected,
   ResultCode.InvalidSolution,

@@ -7,7 +7,9 @@ import { JobBook } from '../../src/jobs/JobBook.js';
 import { VerifierPool } from '../../src/pow/VerifierPool.js';
 import { encodeMessage } from '../../src/protocol/messages.js';
 import { ResultCode } from '../../src/protocol/resultCodes.js';
+import { AbuseGuard } from '../../src/stratum/AbuseGuard.js';
 import { MinerHub } from '../../src/stratum/MinerHub.js';
+import type { Session } from '../../src/stratum/Session.js';
 import { FakeUpstream, RecordingConnection, waitFor } from '../support/gatewayDoubles.js';
 
 test('banKey: IPv4 as is (also v4-mapped), IPv6 by its /64', () => {
@@ -86,4 +88,27 @@ test('solution rate cap: beyond maxSolutionsPerSecond a solution is refused unju
   assert.equal(hub.admits('127.0.0.1'), false);
   assert.equal(hub.bans.unban('127.0.0.1'), true);
   assert.equal(hub.admits('127.0.0.1'), true);
+});
+
+test("abuse guard: refusals that are the gateway's state (pending bounds, ledger or verifier down, a crowded address) never ban; junk does", () => {
+  const bans = new MemoryBanList(100);
+  const closed: string[] = [];
+  const guard = new AbuseGuard({
+    config: { enabled: true, checkThreshold: 10, invalidPercent: 50, banSeconds: 60, maxSolutionsPerSecond: 0, maxEntries: 100 },
+    bans,
+    logger: silentLogger(),
+    now: () => 1_000,
+    closePeer: (ip) => closed.push(ip),
+  });
+  const session = { id: 1, state: 'logged-in', miner: 'm', worker: '', judgedInWindow: 0, invalidInWindow: 0, connection: { remoteAddress: '10.0.0.9' } } as unknown as Session;
+  for (let i = 0; i < 40; i++) {
+    guard.judged(session, ResultCode.InvalidSolution, 'too-many-pending');
+    guard.judged(session, ResultCode.Rejected, 'ledger-unavailable');
+    guard.judged(session, ResultCode.InvalidSolution, 'verifier-unavailable');
+    guard.judged(session, ResultCode.InvalidSolution, 'address-busy');
+  }
+  assert.equal(bans.isBanned('10.0.0.9'), false);
+  for (let i = 0; i < 10; i++) guard.judged(session, ResultCode.InvalidSolution, 'collision-failed');
+  assert.equal(bans.isBanned('10.0.0.9'), true);
+  assert.deepEqual(closed, ['10.0.0.9']);
 });

@@ -139,6 +139,10 @@ async function judgeSolution(session: Session, message: SolutionMessage, ctx: So
     if (booked === 'unavailable') {
       // Not credited: a resend may be judged and credited afresh. A block was forwarded already and is never resent.
       remember = isBlockCandidate;
+      if (isBlockCandidate) {
+        // Forwarded to the node already; a resend would only be a duplicate, so the miner is not asked for one.
+        return { code: ResultCode.Rejected, reason: 'ledger-unavailable', description: 'Block forwarded; share not credited: ledger unavailable', ...judged };
+      }
       return { code: ResultCode.Rejected, reason: 'ledger-unavailable', ...judged };
     }
     return { code: ResultCode.Accepted, reason: isBlockCandidate ? 'block' : 'share', ...judged };
