@@ -33,6 +33,8 @@ interface Judgement {
   readonly nonce?: string;
   readonly sharePacked?: number;
   readonly hash?: Buffer;
+  /** achievedDifficulty(hash), computed once for the books and the event. */
+  readonly achieved?: number;
   readonly isBlockCandidate?: boolean;
   /** Overrides the code's standard description. */
   readonly description?: string;
@@ -126,15 +128,16 @@ async function judgeSolution(session: Session, message: SolutionMessage, ctx: So
     // Judged at the difficulty this job id was sent to this session with (docs/gateway.md "Vardiff").
     const sharePacked = session.sentShareTargetFor(job);
     const hash = verdict.hash;
+    const achieved = achievedDifficulty(hash);
     if (!meetsTarget(hash, sharePacked)) {
-      return { code: ResultCode.LowDifficultyShare, reason: 'low-difficulty', job, nonce, sharePacked, hash };
+      return { code: ResultCode.LowDifficultyShare, reason: 'low-difficulty', job, nonce, sharePacked, hash, achieved };
     }
     const isBlockCandidate = meetsTarget(hash, job.blockTarget);
     // Block first, before any reply, bookkeeping or event: nothing may delay or lose it.
     if (isBlockCandidate) forwardBlock(session, job, nonce, output, ctx);
-    const judged = { job, nonce, sharePacked, hash, isBlockCandidate };
+    const judged = { job, nonce, sharePacked, hash, achieved, isBlockCandidate };
     // Accepted means written (docs/ledger.md): the miner hears `1 accepted` only after the ledger committed the share.
-    const booked = ctx.shares === undefined ? 'recorded' : await ctx.shares.record(shareRecord(session, job, nonce, sharePacked, hash, isBlockCandidate, ctx));
+    const booked = ctx.shares === undefined ? 'recorded' : await ctx.shares.record(shareRecord(session, job, nonce, sharePacked, hash, achieved, isBlockCandidate, ctx));
     if (booked === 'duplicate') return { code: ResultCode.DuplicateShare, reason: 'duplicate-in-ledger', ...judged };
     if (booked === 'unavailable') {
       // Not credited: a resend may be judged and credited afresh. A block was forwarded already and is never resent.
@@ -143,7 +146,7 @@ async function judgeSolution(session: Session, message: SolutionMessage, ctx: So
         // Forwarded to the node already; a resend would only be a duplicate, so the miner is not asked for one.
         return { code: ResultCode.Rejected, reason: 'ledger-unavailable', description: 'Block forwarded; share not credited: ledger unavailable', ...judged };
       }
-      return { code: ResultCode.Rejected, reason: 'ledger-unavailable', ...judged };
+      return { code: ResultCode.Rejected, reason: 'ledger-unavailable', description: 'Share not credited: ledger unavailable, resend', ...judged };
     }
     return { code: ResultCode.Accepted, reason: isBlockCandidate ? 'block' : 'share', ...judged };
   } finally {
@@ -151,7 +154,16 @@ async function judgeSolution(session: Session, message: SolutionMessage, ctx: So
   }
 }
 
-function shareRecord(session: Session, job: GatewayJob, nonce: string, sharePacked: number, hash: Buffer, isBlockCandidate: boolean, ctx: SolutionContext): ShareRecord {
+function shareRecord(
+  session: Session,
+  job: GatewayJob,
+  nonce: string,
+  sharePacked: number,
+  hash: Buffer,
+  achieved: number,
+  isBlockCandidate: boolean,
+  ctx: SolutionContext,
+): ShareRecord {
   return {
     miner: session.miner,
     worker: session.worker,
@@ -163,21 +175,15 @@ function shareRecord(session: Session, job: GatewayJob, nonce: string, sharePack
     nonce,
     outputHash: hash.toString('hex'),
     sharePacked,
-    achievedDifficulty: achievedDifficulty(hash),
+    achievedDifficulty: achieved,
     isBlockCandidate,
     at: ctx.now(),
   };
 }
 
-/** Descriptions that differ from RESULT_DESCRIPTIONS for one reason (docs/gateway.md, docs/ledger.md). */
-const REASON_DESCRIPTIONS: Readonly<Record<string, string>> = {
-  'verifier-unavailable': 'Solution not verified, resend',
-  'ledger-unavailable': 'Share not credited: ledger unavailable, resend',
-};
-
 function finish(session: Session, message: SolutionMessage, ctx: SolutionContext, judgement: Judgement): void {
   try {
-    const description = judgement.description ?? REASON_DESCRIPTIONS[judgement.reason] ?? RESULT_DESCRIPTIONS[judgement.code];
+    const description = judgement.description ?? RESULT_DESCRIPTIONS[judgement.code];
     if (judgement.chargeMalformed === true) session.refuseAsMalformed(message.id, judgement.code, description);
     else session.reply(message.id, judgement.code, { description });
     ctx.shareJudged(session, judgement.code, judgement.reason);
@@ -193,7 +199,7 @@ function finish(session: Session, message: SolutionMessage, ctx: SolutionContext
       code: judgement.code,
       reason: judgement.reason,
       shareDifficulty: judgement.sharePacked === undefined ? 0 : packedToDifficulty(judgement.sharePacked),
-      achievedDifficulty: judgement.hash === undefined ? 0 : achievedDifficulty(judgement.hash),
+      achievedDifficulty: judgement.achieved ?? 0,
       isBlockCandidate: judgement.isBlockCandidate === true,
       at: ctx.now(),
     });
