@@ -5,7 +5,6 @@
 import type { EventBus } from '../events/EventBus.js';
 import type { BlockEvent, ShareEvent } from '../events/topics.js';
 import {
-  splitWorkerLabel,
   workerLabel,
   type BlockRecord,
   type HashrateSeries,
@@ -120,7 +119,7 @@ export class ProvisionalStatistics implements StatisticsSource {
   }
 
   recordShare(share: ShareEvent): void {
-    const tally = this.tallyFor(workerLabel(share.miner, share.worker));
+    const tally = this.tallyFor(share.miner, share.worker);
     tally.lastShareAt = share.at;
     this.lastShareAt = Math.max(this.lastShareAt, share.at);
     if (share.code === ACCEPTED) {
@@ -236,12 +235,12 @@ export class ProvisionalStatistics implements StatisticsSource {
     if (siblings?.size === 0) this.byMiner.delete(tally.miner);
   }
 
-  private tallyFor(label: string): WorkerTally {
+  private tallyFor(miner: string, worker: string): WorkerTally {
+    const label = workerLabel(miner, worker);
     let tally = this.workers.get(label);
     if (tally !== undefined) {
       this.workers.delete(label);
     } else {
-      const { miner, worker } = splitWorkerLabel(label);
       tally = { miner, worker, ring: new BucketRing(WORKER_BUCKET_MS, WORKER_BUCKETS), accepted: 0, rejectedByCode: new Map(), lastShareAt: 0, blocks: 0 };
       if (this.workers.size >= this.maxWorkers) {
         const oldest = this.workers.entries().next().value;
