@@ -26,3 +26,19 @@ export function solveDevnet(inputHex: string, prefix: string, meets: readonly nu
   }
   throw new Error(`no devnet solution found in ${maxNonces} nonces`);
 }
+
+/**
+ * `count` devnet solutions of `inputHex` with nonces `prefix` + a counter from `start` (deterministic, so a test
+ * can ask for more without repeats by moving `start`).
+ */
+export function mineDevnet(inputHex: string, prefix: string, count = 1, start = 0): Array<{ nonce: string; output: string }> {
+  const found: Array<{ nonce: string; output: string }> = [];
+  const input = Buffer.from(inputHex, 'hex');
+  for (let counter = start; found.length < count; counter++) {
+    const nonce = prefix + counter.toString(16).padStart(16 - prefix.length, '0');
+    for (const output of native.solve(NativeVariant.Devnet, input, Buffer.from(nonce, 'hex'))) {
+      if (found.length < count) found.push({ nonce, output: output.toString('hex') });
+    }
+  }
+  return found;
+}

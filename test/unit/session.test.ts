@@ -6,12 +6,12 @@ import { JobBook } from '../../src/jobs/JobBook.js';
 import type { ApiKeyChecker } from '../../src/stratum/ApiKeys.js';
 import { MinerHub, type MinerHubStratumConfig } from '../../src/stratum/MinerHub.js';
 import { difficultyToPacked } from '../../src/pow/difficulty.js';
-import { native, NativeVariant } from '../../src/pow/native.js';
 import type { NativeVerdict, SolutionInput, SolutionVerifier } from '../../src/pow/types.js';
 import { VerifierPool } from '../../src/pow/VerifierPool.js';
 import { encodeMessage, parseMessage } from '../../src/protocol/messages.js';
 import { ResultCode } from '../../src/protocol/resultCodes.js';
 import { FakeUpstream, RecordingConnection, waitFor, type Json } from '../support/gatewayDoubles.js';
+import { mineDevnet } from '../support/solve.js';
 
 const MINER_KEY = 'miner-key-0001';
 const HARD = difficultyToPacked(2 ** 60);
@@ -115,18 +115,6 @@ async function submit(connection: RecordingConnection, jobId: string, nonce: str
   return results(connection)[before]!;
 }
 
-/** Finds real devnet solutions whose nonce starts with `prefix` (Equihash(48,5) solves in milliseconds). */
-function mine(input: string, prefix: string, count = 1, start = 0): Array<{ nonce: string; output: string }> {
-  const found: Array<{ nonce: string; output: string }> = [];
-  const inputBytes = Buffer.from(input, 'hex');
-  for (let counter = start; found.length < count; counter++) {
-    const nonce = prefix + counter.toString(16).padStart(16 - prefix.length, '0');
-    for (const output of native.solve(NativeVariant.Devnet, inputBytes, Buffer.from(nonce, 'hex'))) {
-      if (found.length < count) found.push({ nonce, output: output.toString('hex') });
-    }
-  }
-  return found;
-}
 
 test('login: result 0 with the nonce prefix and fork heights, then the current job with share difficulty and prefix', async (t) => {
   const h = new Harness({ shareDifficulty: 2 ** 20 });
@@ -240,7 +228,7 @@ test('solution pipeline: every result code, each check winning over the later on
   const up = h.upstream.job(10, HARD);
   const outputHexLength = 36 * 2;
   const garbage = 'ab'.repeat(36);
-  const [good, second] = mine(up.input, prefix, 2);
+  const [good, second] = mineDevnet(up.input, prefix, 2);
   assert.ok(good && second);
 
   // -32010 before login (even for an unknown job).
@@ -288,7 +276,7 @@ test('-32009 low difficulty share: valid PoW below the session share target', as
   t.after(() => h.close());
   const { connection, prefix } = h.loggedIn();
   const up = h.upstream.job(3, HARD);
-  const [solution] = mine(up.input, prefix);
+  const [solution] = mineDevnet(up.input, prefix);
   assert.equal((await submit(connection, '1', solution!.nonce, solution!.output)).code, ResultCode.LowDifficultyShare);
   assert.equal(h.shares[0]!.shareDifficulty, 2 ** 40);
 });
@@ -298,7 +286,7 @@ test('verifier unavailable: -32004 "not verified", and a resend is judged afresh
   t.after(() => h.close());
   const { connection, prefix } = h.loggedIn();
   const up = h.upstream.job(3, HARD);
-  const [solution] = mine(up.input, prefix);
+  const [solution] = mineDevnet(up.input, prefix);
   h.verifier.failNext = true;
   const first = await submit(connection, '1', solution!.nonce, solution!.output);
   assert.deepEqual([first.code, first.description], [ResultCode.InvalidSolution, 'Solution not verified, resend']);
@@ -310,7 +298,7 @@ test('pending bound: solutions beyond maxPendingSolutions are refused at once, t
   t.after(() => h.close());
   const { connection, prefix } = h.loggedIn();
   const up = h.upstream.job(3, HARD);
-  const solutions = mine(up.input, prefix, 3);
+  const solutions = mineDevnet(up.input, prefix, 3);
   let release = (): void => {};
   h.verifier.hold = new Promise<void>((resolve) => {
     release = resolve;
@@ -334,7 +322,7 @@ test('block: forwarded to the node before any reply or event, share accepted at 
   const { connection, prefix } = h.loggedIn();
   assert.equal(prefix, 'abc0a00000', 'odd node prefix: session field grows by one digit');
   const up = h.upstream.job(42, 0); // difficulty 1: every valid solution is a block
-  const [solution] = mine(up.input, prefix);
+  const [solution] = mineDevnet(up.input, prefix);
   let repliesAtSubmit = -1;
   let sharesAtSubmit = -1;
   const submitBlock = h.upstream.submitBlock.bind(h.upstream);
@@ -363,7 +351,7 @@ test('a block found just before the miner disconnects is still forwarded', async
   h.upstream.outcome = { status: 'rejected', code: 2 };
   const { connection, prefix } = h.loggedIn();
   const up = h.upstream.job(42, 0);
-  const [solution] = mine(up.input, prefix);
+  const [solution] = mineDevnet(up.input, prefix);
   connection.receive(JSON.stringify({ method: 'solution', id: '1', nonce: solution!.nonce, output: solution!.output }));
   connection.close('peer-closed');
   await waitFor(() => h.blocks.length === 2, 'the block outcome');
@@ -428,7 +416,7 @@ test('a throwing bus subscriber disturbs neither the miner nor other sessions', 
   const { connection, prefix } = h.loggedIn();
   const up = h.upstream.job(1, HARD);
   assert.equal(connection.byMethod('job').length, 1);
-  const [solution] = mine(up.input, prefix);
+  const [solution] = mineDevnet(up.input, prefix);
   assert.equal((await submit(connection, '1', solution!.nonce, solution!.output)).code, ResultCode.Accepted);
 });
 

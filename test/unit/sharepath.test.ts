@@ -9,12 +9,12 @@ import { EventBus, type BlockEvent, type ShareEvent } from '../../src/events/Eve
 import { JobBook } from '../../src/jobs/JobBook.js';
 import { DEFAULT_BANS, MinerHub, type MinerHubStratumConfig } from '../../src/stratum/MinerHub.js';
 import { difficultyToPacked } from '../../src/pow/difficulty.js';
-import { native, NativeVariant } from '../../src/pow/native.js';
 import type { NativeVerdict, SolutionInput, SolutionVerifier } from '../../src/pow/types.js';
 import { VerifierPool } from '../../src/pow/VerifierPool.js';
 import { encodeMessage } from '../../src/protocol/messages.js';
 import { ResultCode } from '../../src/protocol/resultCodes.js';
 import { FakeUpstream, RecordingConnection, waitFor, type Json } from '../support/gatewayDoubles.js';
+import { mineDevnet } from '../support/solve.js';
 
 const MINER_KEY = 'miner-key-0001';
 const HARD = difficultyToPacked(2 ** 60);
@@ -125,18 +125,6 @@ async function submit(connection: RecordingConnection, jobId: string, nonce: str
   return results(connection)[before]!;
 }
 
-/** Real devnet solutions whose nonce starts with `prefix`. */
-function mine(input: string, prefix: string, count = 1, start = 0): Array<{ nonce: string; output: string }> {
-  const found: Array<{ nonce: string; output: string }> = [];
-  const inputBytes = Buffer.from(input, 'hex');
-  for (let counter = start; found.length < count; counter++) {
-    const nonce = prefix + counter.toString(16).padStart(16 - prefix.length, '0');
-    for (const output of native.solve(NativeVariant.Devnet, inputBytes, Buffer.from(nonce, 'hex'))) {
-      if (found.length < count) found.push({ nonce, output: output.toString('hex') });
-    }
-  }
-  return found;
-}
 
 /** A well-formed solution that fails proof of work: right size, right prefix, random output. */
 function junk(prefix: string, counter: number): { nonce: string; output: string } {
@@ -148,7 +136,7 @@ test('finding 1: a burst of invalid solutions never makes the gateway forget an 
   t.after(() => h.close());
   const { connection, prefix } = h.loggedIn();
   const up = h.upstream.job(3, HARD);
-  const [good] = mine(up.input, prefix);
+  const [good] = mineDevnet(up.input, prefix);
   assert.equal((await submit(connection, '1', good!.nonce, good!.output)).code, ResultCode.Accepted);
   // More distinct invalid solutions than the old memory held (8,192), in batches the pending bound allows.
   const JUNK = 9000;
@@ -172,7 +160,7 @@ test('finding 1: an invalid solution does not block a later valid one, a solutio
   t.after(() => h.close());
   const a = h.loggedIn();
   const up = h.upstream.job(3, HARD);
-  const [good] = mine(up.input, a.prefix);
+  const [good] = mineDevnet(up.input, a.prefix);
   let release = (): void => {};
   h.verifier.hold = new Promise<void>((resolve) => {
     release = resolve;
@@ -192,14 +180,14 @@ test('finding 3: stale and malformed solutions sent while the verifier is busy g
   const { connection, prefix } = h.loggedIn();
   const old = h.upstream.job(3, HARD);
   const up = h.upstream.job(4, HARD);
-  const held = mine(up.input, prefix, 4);
+  const held = mineDevnet(up.input, prefix, 4);
   let release = (): void => {};
   h.verifier.hold = new Promise<void>((resolve) => {
     release = resolve;
   });
   for (const s of held) send(connection, '2', s.nonce, s.output);
   // A miner flushing solutions for the previous tip (dead job 1), and a few of the wrong size.
-  const stale = mine(old.input, prefix, 12);
+  const stale = mineDevnet(old.input, prefix, 12);
   for (const s of stale) send(connection, '1', s.nonce, s.output);
   send(connection, '2', held[0]!.nonce, 'ab');
   await waitFor(() => results(connection).length === 13, 'answers to the stale and short solutions');
@@ -219,7 +207,7 @@ test('finding 2: sessions from two addresses filling the verifier cannot make it
   const up = h.upstream.job(3, difficultyToPacked(4));
   const attackers = ['10.0.0.2', '10.0.0.3'].flatMap((address) => [0, 1, 2, 3].map(() => h.loggedIn(address)));
   const honest = h.loggedIn('10.0.0.9');
-  const good = mine(up.input, honest.prefix, 8);
+  const good = mineDevnet(up.input, honest.prefix, 8);
   for (const attacker of attackers) {
     for (let i = 0; i < 32; i++) {
       const j = junk(attacker.prefix, i);
@@ -246,7 +234,7 @@ test('finding 2: a session over its share of a full address spends its malformed
   const up = h.upstream.job(3, HARD);
   const hog = h.loggedIn('10.0.0.5');
   const light = h.loggedIn('10.0.0.5');
-  const [lightGood] = mine(up.input, light.prefix);
+  const [lightGood] = mineDevnet(up.input, light.prefix);
   let release = (): void => {};
   h.verifier.hold = new Promise<void>((resolve) => {
     release = resolve;
@@ -261,7 +249,7 @@ test('finding 2: a session over its share of a full address spends its malformed
   assert.equal(hog.connection.closeReason, 'malformed-budget');
   assert.deepEqual(results(hog.connection).map((r) => r.description), new Array(3).fill('Too many pending solutions'));
   // The light session, refused while the address is full, is told to resend and stays.
-  const [second] = mine(up.input, light.prefix, 1, 1000);
+  const [second] = mineDevnet(up.input, light.prefix, 1, 1000);
   const answer = await submit(light.connection, '1', second!.nonce, second!.output);
   assert.deepEqual([answer.code, answer.description], [ResultCode.InvalidSolution, 'Too many pending solutions from your address, resend']);
   h.verifier.hold = undefined;
