@@ -1,11 +1,8 @@
 // Several gateways, one set of books: two gateways (instanceId 01 and 02) on one node credit their miners'
 // shares into one ledger without conflicts or lost writes; and a solution the books already hold, sent again
 // through a second gateway, is answered -32006 duplicate, never accepted twice. Against SQLite and PostgreSQL.
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { silentLogger } from '../../src/config/logger.js';
 import { LEDGER_DEFAULTS, openLedger } from '../../src/ledger/Ledger.js';
 import { NativeVariant } from '../../src/pow/nativeLayout.js';
@@ -13,29 +10,12 @@ import { ResultCode } from '../../src/protocol/resultCodes.js';
 import { SolverPool } from '../../src/sim/refminer/SolverPool.js';
 import { miners, startGateway, startNode, Teardown, type Stack } from '../support/e2e.js';
 import { StratumClient } from '../support/net.js';
-import { freshDatabase, pgServerUrl, PG_SKIP_REASON } from '../support/postgres.js';
+import { ledgerBackends } from '../support/postgres.js';
 import { waitFor } from '../support/wait.js';
 
-const PG_SERVER = pgServerUrl();
 
-interface Backend {
-  readonly name: string;
-  readonly skip: string | false;
-  url(t: TestContext): Promise<string>;
-}
 
-const BACKENDS: Backend[] = [
-  { name: 'SQLite', skip: false, url: () => Promise.resolve(`sqlite:${path.join(mkdtempSync(path.join(tmpdir(), 'equigate-gw2-')), 'books.sqlite')}`) },
-  {
-    name: 'PostgreSQL',
-    skip: PG_SERVER === undefined ? PG_SKIP_REASON : false,
-    url: async (t) => {
-      const db = await freshDatabase(PG_SERVER ?? '');
-      t.after(() => db.drop());
-      return db.url;
-    },
-  },
-];
+const BACKENDS = ledgerBackends();
 
 function acceptedOn(stack: Stack): number {
   return stack.events.sharesWith(ResultCode.Accepted).length;

@@ -11,36 +11,12 @@ import { silentLogger } from '../../src/config/logger.js';
 import { LEDGER_DEFAULTS, openLedger, type Ledger } from '../../src/ledger/Ledger.js';
 import { LATEST_SCHEMA_VERSION } from '../../src/ledger/migrations.js';
 import { LedgerClosedForCredit, type WorkCreditEntry } from '../../src/ledger/workCredits.js';
-import { freshDatabase, pgServerUrl, PG_SKIP_REASON, PrivateCluster } from '../support/postgres.js';
+import { pgServerUrl, PG_SKIP_REASON, PrivateCluster, ledgerBackends } from '../support/postgres.js';
 import { waitFor, within } from '../support/wait.js';
 
-interface Backend {
-  readonly name: 'sqlite' | 'postgres';
-  readonly skip: string | false;
-  url(t: TestContext): Promise<string>;
-}
 
 const PG_SERVER = pgServerUrl();
-const BACKENDS: Backend[] = [
-  {
-    name: 'sqlite',
-    skip: false,
-    url: (t) => {
-      const dir = mkdtempSync(path.join(tmpdir(), 'equigate-workcredit-t-'));
-      t.after(() => rmSync(dir, { recursive: true, force: true }));
-      return Promise.resolve(`sqlite:${path.join(dir, 'books.sqlite')}`);
-    },
-  },
-  {
-    name: 'postgres',
-    skip: PG_SERVER === undefined ? PG_SKIP_REASON : false,
-    url: async (t) => {
-      const db = await freshDatabase(PG_SERVER ?? '');
-      t.after(() => db.drop());
-      return db.url;
-    },
-  },
-];
+const BACKENDS = ledgerBackends();
 if (PG_SERVER === undefined) process.stdout.write(`# ${PG_SKIP_REASON}\n`);
 
 async function open(t: TestContext, url: string): Promise<Ledger> {

@@ -5,9 +5,6 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { loadConfig } from '../../src/config/load.js';
@@ -20,34 +17,13 @@ import { shareWeight, splitExactly } from '../../src/ledger/weights.js';
 import { LedgerStatisticsSource } from '../../src/operations/LedgerStatisticsSource.js';
 import { MemoryBanList } from '../../src/bans/BanList.js';
 import { recordedBanList } from '../../src/bans/BanRecorder.js';
-import { freshDatabase, pgServerUrl, PG_SKIP_REASON } from '../support/postgres.js';
+import { pgServerUrl, PG_SKIP_REASON, ledgerBackends, type LedgerBackend } from '../support/postgres.js';
 import { REPO_ROOT } from '../support/e2e.js';
 
-interface Backend {
-  readonly name: 'sqlite' | 'postgres';
-  readonly skip: string | false;
-  /** A fresh, empty ledger location (removed after the test). */
-  url(t: TestContext): Promise<string>;
-}
 
 const PG_SERVER = pgServerUrl();
 
-const BACKENDS: Backend[] = [
-  {
-    name: 'sqlite',
-    skip: false,
-    url: () => Promise.resolve(`sqlite:${path.join(mkdtempSync(path.join(tmpdir(), 'equigate-ledger-t-')), 'books.sqlite')}`),
-  },
-  {
-    name: 'postgres',
-    skip: PG_SERVER === undefined ? PG_SKIP_REASON : false,
-    url: async (t) => {
-      const db = await freshDatabase(PG_SERVER ?? '');
-      t.after(() => db.drop());
-      return db.url;
-    },
-  },
-];
+const BACKENDS = ledgerBackends();
 
 if (PG_SERVER === undefined) process.stdout.write(`# ${PG_SKIP_REASON}\n`);
 
@@ -83,7 +59,7 @@ async function open(t: TestContext, url: string, over: Partial<LedgerConfig> = {
   return ledger;
 }
 
-function ledgerSuite(b: Backend): void {
+function ledgerSuite(b: LedgerBackend): void {
   const opts = { skip: b.skip };
 
   test(`${b.name}: a share is recorded once; the same key again is a duplicate, also from another gateway`, opts, async (t) => {

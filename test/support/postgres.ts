@@ -106,3 +106,36 @@ export class PrivateCluster {
     rmSync(path.dirname(this.dir), { recursive: true, force: true });
   }
 }
+
+/** One ledger backend for a suite run against both: a fresh, empty location per test, removed after it. */
+export interface LedgerBackend {
+  readonly name: 'sqlite' | 'postgres';
+  /** The reason to skip (no PostgreSQL outside CI), else false. */
+  readonly skip: string | false;
+  url(t: { after: (fn: () => unknown) => void }): Promise<string>;
+}
+
+/** SQLite in a temporary directory and a fresh database on the test PostgreSQL server. */
+export function ledgerBackends(): LedgerBackend[] {
+  const server = pgServerUrl();
+  return [
+    {
+      name: 'sqlite',
+      skip: false,
+      url: (t) => {
+        const dir = mkdtempSync(path.join(tmpdir(), 'equigate-books-'));
+        t.after(() => rmSync(dir, { recursive: true, force: true }));
+        return Promise.resolve(`sqlite:${path.join(dir, 'books.sqlite')}`);
+      },
+    },
+    {
+      name: 'postgres',
+      skip: server === undefined ? PG_SKIP_REASON : false,
+      url: async (t) => {
+        const db = await freshDatabase(server ?? '');
+        t.after(() => db.drop());
+        return db.url;
+      },
+    },
+  ];
+}
