@@ -6,7 +6,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { createServer as createTlsServer } from 'node:tls';
 import { createLogger, type Logger } from '../../src/config/logger.js';
@@ -16,6 +15,7 @@ import { LineSplitter } from '../../src/protocol/LineSplitter.js';
 import { selfSignedPair } from '../../src/transports/certificates.js';
 import { NodeLink, type NodeLinkOptions } from '../../src/upstream/NodeLink.js';
 import { SimNode } from '../../src/sim/SimNode.js';
+import { LogCapture } from '../support/scriptedNode.js';
 import type { BlockSubmitOutcome, UpstreamJob, UpstreamLogin } from '../../src/upstream/types.js';
 
 const HOST = '127.0.0.1';
@@ -25,28 +25,6 @@ const INPUT = 'a1'.repeat(32);
 const BLOCK_HASH = 'b2'.repeat(32);
 
 type Json = Record<string, unknown>;
-
-/** Collects the link's pino output so tests can wait for a log line. */
-class LogCapture extends Writable {
-  readonly entries: Json[] = [];
-  readonly events = new EventEmitter();
-  override _write(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
-    for (const line of String(chunk).split('\n')) {
-      if (line.trim() === '') continue;
-      const entry = JSON.parse(line) as Json;
-      this.entries.push(entry);
-      this.events.emit('entry', entry);
-    }
-    done();
-  }
-  async waitFor(predicate: (entry: Json) => boolean): Promise<Json> {
-    for (;;) {
-      const found = this.entries.find(predicate);
-      if (found !== undefined) return found;
-      await once(this.events, 'entry');
-    }
-  }
-}
 
 /** One connection to the stand-in node: every line it got, parsed, and a way to answer. */
 class NodeConn extends EventEmitter {
