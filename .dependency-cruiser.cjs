@@ -1,6 +1,6 @@
 // Import rules of docs/architecture.md "Rooms". Checked by test/unit/import-rules.test.ts (part of npm test),
 // which also fails on any cycle between top-level folders of src/; `npx depcruise src --config` shows them too.
-const APP = '^src/(stratum|jobs|upstream|ledger|work|sim|events|transports|pow|config|cli|http|admin|metrics|eventapi|dashboard|ops)/';
+const APP = '^src/(stratum|jobs|upstream|ledger|work|sim|events|transports|pow|config|cli|http|admin|metrics|eventapi|dashboard|operations|bans|threads)/';
 module.exports = {
   forbidden: [
     {

@@ -3,9 +3,8 @@
 // starting nonces), on-demand before precache, drops a hash at once on cancel, publishes result/<type>.
 // A test, benchmark and demo client; production code never imports it.
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleThread } from '../../threads/moduleThread.js';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from '../../config/logger.js';
 import { silentLogger } from '../../config/logger.js';
@@ -48,18 +47,6 @@ interface Pending {
   startedAt?: number;
 }
 
-const here = fileURLToPath(import.meta.url);
-const THREAD_FILE = path.join(path.dirname(here), `workThread${path.extname(here)}`);
-
-// Node 20 workers do not inherit `--import tsx` for their entry: from sources, register tsx first.
-function newThread(generation: SharedArrayBuffer): Worker {
-  if (!THREAD_FILE.endsWith('.ts')) return new Worker(THREAD_FILE, { workerData: { generation } });
-  const tsxApi = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  const entry = JSON.stringify(pathToFileURL(THREAD_FILE).href);
-  const boot = `import(${tsxApi}).then((m) => { m.register(); return import(${entry}); }).catch((e) => { throw e; });`;
-  return new Worker(boot, { eval: true, workerData: { generation } });
-}
-
 export class NanoWorker {
   /** Results this worker published, in order. */
   /** Results this worker published, in order; `startedAt`..`at` is the raw solve time (performance.now()). */
@@ -87,7 +74,7 @@ export class NanoWorker {
     this.log = (options.logger ?? silentLogger()).child({ component: 'nano-worker', address: options.address });
     this.maxQueue = options.maxQueue ?? 1000;
     for (let i = 0; i < Math.max(1, options.threads ?? 1); i++) {
-      const thread = newThread(this.generation.buffer as SharedArrayBuffer);
+      const thread = startModuleThread(import.meta.url, 'workThread', { workerData: { generation: this.generation.buffer as SharedArrayBuffer } });
       thread.on('message', (reply: ThreadReply) => this.onThreadReply(reply));
       thread.on('error', (err) => this.log.error({ err }, 'work thread failed'));
       this.threads.push(thread);

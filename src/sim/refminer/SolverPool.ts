@@ -1,8 +1,7 @@
 // A small pool of worker threads running the native devnet solver; many miner connections share 1–2 workers.
 // Bounded queue, a timeout per task; a worker that hangs or dies is replaced.
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleThread } from '../../threads/moduleThread.js';
 
 export interface SolveTask {
   readonly id: number;
@@ -42,20 +41,6 @@ interface Slot {
   timer: NodeJS.Timeout | undefined;
   /** Set by close() while the slot finishes its task. */
   onIdle?: () => void;
-}
-
-// The worker is a sibling module with this module's extension: .js once compiled, .ts when run from
-// sources under tsx. Node 20 workers do not get `--import tsx` hooks for their entry, so a .ts worker is
-// started by a one-line bootstrap that registers tsx first (tsx is a dev dependency: sources only).
-const here = fileURLToPath(import.meta.url);
-const WORKER_FILE = path.join(path.dirname(here), `solverWorker${path.extname(here)}`);
-
-function newWorker(): Worker {
-  if (!WORKER_FILE.endsWith('.ts')) return new Worker(WORKER_FILE);
-  const tsxApi = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  const entry = JSON.stringify(pathToFileURL(WORKER_FILE).href);
-  const boot = `import(${tsxApi}).then((m) => { m.register(); return import(${entry}); }).catch((e) => { throw e; });`;
-  return new Worker(boot, { eval: true });
 }
 
 const MAX_CONSECUTIVE_FAILURES = 3;
@@ -116,7 +101,7 @@ export class SolverPool {
   }
 
   private spawn(): Slot {
-    const slot: Slot = { worker: newWorker(), busy: undefined, timer: undefined };
+    const slot: Slot = { worker: startModuleThread(import.meta.url, 'solverWorker'), busy: undefined, timer: undefined };
     slot.worker.on('message', (reply: SolveReply) => {
       const p = slot.busy;
       if (!p || p.task.id !== reply.id) return;
