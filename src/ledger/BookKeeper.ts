@@ -51,6 +51,27 @@ const MAX_BUFFERED_BLOCKS = 10_000;
 const ROLLUP_EVERY_MS = 10 * MINUTE_MS;
 const ROLLUP_CHUNK = 50_000;
 
+/** Field by field: `{ ...share, instanceId, token }` takes V8's slow path, microseconds on every accepted share. */
+function pendingRow(s: ShareRecord, instanceId: string, token: string): PendingShareRow {
+  return {
+    miner: s.miner,
+    worker: s.worker,
+    sessionId: s.sessionId,
+    transport: s.transport,
+    jobId: s.jobId,
+    upstreamJobId: s.upstreamJobId,
+    height: s.height,
+    nonce: s.nonce,
+    outputHash: s.outputHash,
+    sharePacked: s.sharePacked,
+    achievedDifficulty: s.achievedDifficulty,
+    isBlockCandidate: s.isBlockCandidate,
+    at: s.at,
+    instanceId,
+    token,
+  };
+}
+
 export class BookKeeper implements BanRecorder {
   private queue: Pending[] = [];
   private rejects = new Map<string, RejectCount>();
@@ -113,7 +134,7 @@ export class BookKeeper implements BanRecorder {
     if (this.stateNow === 'closed' || this.queue.length >= this.o.maxBufferedShares) return Promise.resolve('unavailable');
     return new Promise<RecordOutcome>((resolve) => {
       const token = `${this.tokenPrefix}-${(this.seq++).toString(36)}`;
-      this.queue.push({ row: { ...share, instanceId: this.o.instanceId, token }, resolve, deadline: this.now() + this.o.shareWaitMs, ambiguous: false });
+      this.queue.push({ row: pendingRow(share, this.o.instanceId, token), resolve, deadline: this.now() + this.o.shareWaitMs, ambiguous: false });
       this.schedule();
     });
   }

@@ -139,7 +139,11 @@ export function parseMessage(line: string): StratumMessage {
 
 /** Serialises one message as a compact JSON line, `\n`-terminated, with `jsonrpc` as the node writes it. */
 export function encodeMessage(message: StratumMessage): string {
-  return `${JSON.stringify({ ...message, jsonrpc: '2.0' })}\n`;
+  // Appended to the serialised object rather than spread into a copy: `{ ...m, key }` takes V8's slow path (a
+  // microsecond and more per reply, on every share answered). Every StratumMessage has `method`, so never `{}`.
+  if (message.jsonrpc !== undefined) return `${JSON.stringify(message)}\n`;
+  const json = JSON.stringify(message);
+  return `${json.slice(0, -1)},"jsonrpc":"2.0"}\n`;
 }
 
 export function resultMessage(
