@@ -418,7 +418,7 @@ export const configSchema: convict.Schema<GatewayConfig> = {
       env: 'EQUIGATE_LEDGER_RETENTION_HOURS',
     },
     sqliteSynchronous: { doc: 'SQLite synchronous: normal (survives a process crash; power loss may lose the last commits) or full (fsync every commit).', format: ['normal', 'full'], default: 'normal', env: 'EQUIGATE_LEDGER_SQLITE_SYNCHRONOUS' },
-    timeoutMs: { doc: 'PostgreSQL connect and statement timeout.', format: intIn({ min: 100, max: 600_000 }), default: 5000 },
+    timeoutMs: { doc: 'PostgreSQL connect and statement timeout; for SQLite, the longest wait for an answer from its thread (docs/ledger.md).', format: intIn({ min: 100, max: 600_000 }), default: 5000 },
     statisticsIntervalMs: {
       doc: 'Pause between refreshes of the statistics the operations show from the ledger (longer by itself when a refresh is slow: at most ~5 % of the time).',
       format: intIn({ min: 250, max: 600_000 }),

@@ -9,6 +9,7 @@ import { PostgresStore } from './PostgresStore.js';
 import { rewardReport, type RewardReport, type RewardRequest } from './rewards.js';
 import type { LedgerConfig } from '../config/schema.js';
 import { SqliteStore } from './SqliteStore.js';
+import { SqliteThreadStore } from './SqliteThreadStore.js';
 import { ledgerStatistics, type LedgerStatistics } from './statistics.js';
 import { LedgerError, type LedgerStore, type ShareRecorder } from './types.js';
 import type { VariantName } from '../pow/variants.js';
@@ -101,12 +102,21 @@ export async function openLedger(config: LedgerConfig, deps: OpenLedgerDeps): Pr
   if (location.kind === 'none') return undefined;
   const store: LedgerStore =
     location.kind === 'sqlite'
-      ? new SqliteStore({ file: location.file, synchronous: config.sqliteSynchronous })
+      ? await SqliteThreadStore.open({
+          file: location.file,
+          synchronous: config.sqliteSynchronous,
+          // A lock held elsewhere fails a write cleanly after timeoutMs; a thread silent for twice that and a second
+          // more is taken as stuck (docs/ledger.md "SQLite on its own thread").
+          busyTimeoutMs: config.timeoutMs,
+          answerDeadlineMs: 2 * config.timeoutMs + 1000,
+          logger: deps.logger,
+        })
       : await PostgresStore.open({ url: location.url, logger: deps.logger, timeoutMs: config.timeoutMs });
   return new OpenLedger({ ...config, store, instanceId: deps.instanceId, logger: deps.logger, bus: deps.bus, now: deps.now });
 }
 
-/** Opens a store only (no group commit, no bus): for reports and tools reading the books. */
+/** Opens a store only (no group commit, no bus): for reports and tools reading the books (SQLite on the caller's
+ *  thread: a tool has no event loop to keep free). */
 export async function openLedgerStore(config: Pick<LedgerConfig, 'url' | 'sqliteSynchronous' | 'timeoutMs'>, logger: Logger): Promise<LedgerStore> {
   const location = parseLedgerUrl(config.url);
   if (location.kind === 'none') throw new LedgerError('bad-url', 'ledger.url is none: there are no books to read');

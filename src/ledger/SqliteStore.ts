@@ -27,6 +27,8 @@ export type { SqliteSynchronous };
 export interface SqliteStoreOptions {
   readonly file: string;
   readonly synchronous: SqliteSynchronous;
+  /** Longest wait for another connection's lock before a statement fails with SQLITE_BUSY (default 5,000 ms). */
+  readonly busyTimeoutMs?: number;
 }
 
 interface ShareRow {
@@ -132,7 +134,7 @@ export class SqliteStore implements LedgerStore {
     }
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma(`busy_timeout = ${Math.floor(options.busyTimeoutMs ?? 5000)}`);
     this.migrate();
     this.tokenOf = this.db.prepare('SELECT token FROM shares WHERE upstream_job_id = ? AND nonce = ? AND output_hash = ?').pluck();
     this.addReject = this.db.prepare(

@@ -12,13 +12,14 @@ import { silentLogger } from '../../src/config/logger.js';
 import { EventBus, type GatewayEvents } from '../../src/events/EventBus.js';
 import { LEDGER_DEFAULTS, openLedger, type Ledger, type LedgerConfig } from '../../src/ledger/Ledger.js';
 import { LATEST_SCHEMA_VERSION } from '../../src/ledger/migrations.js';
-import type { ShareRecord } from '../../src/ledger/types.js';
 import { shareWeight, splitExactly } from '../../src/ledger/weights.js';
 import { LedgerStatisticsSource } from '../../src/operations/LedgerStatisticsSource.js';
 import { MemoryBanList } from '../../src/bans/BanList.js';
 import { recordedBanList } from '../../src/bans/BanRecorder.js';
 import { pgServerUrl, PG_SKIP_REASON, ledgerBackends, type LedgerBackend } from '../support/postgres.js';
 import { REPO_ROOT } from '../support/e2e.js';
+import { ledgerShare as share } from '../support/ledger.js';
+import type { ShareRecord } from '../../src/ledger/types.js';
 
 
 const PG_SERVER = pgServerUrl();
@@ -30,27 +31,6 @@ if (PG_SERVER === undefined) process.stdout.write(`# ${PG_SKIP_REASON}\n`);
 const PACKED_D1 = 0; // difficulty 1
 const PACKED_D2 = 1 << 24; // difficulty 2
 const PACKED_D3 = (1 << 24) + (1 << 23); // difficulty 3
-
-let nonceSeq = 0;
-function share(over: Partial<ShareRecord> = {}): ShareRecord {
-  nonceSeq += 1;
-  return {
-    miner: 'alice',
-    worker: '',
-    sessionId: 1,
-    transport: 'tcp',
-    jobId: '7',
-    upstreamJobId: 'n7',
-    height: 5,
-    nonce: nonceSeq.toString(16).padStart(16, '0'),
-    outputHash: nonceSeq.toString(16).padStart(64, 'a'),
-    sharePacked: PACKED_D1,
-    achievedDifficulty: 1.5,
-    isBlockCandidate: false,
-    at: Date.now(),
-    ...over,
-  };
-}
 
 async function open(t: TestContext, url: string, over: Partial<LedgerConfig> = {}, bus?: EventBus, instanceId = ''): Promise<Ledger> {
   const ledger = await openLedger({ ...LEDGER_DEFAULTS, url, ...over }, { instanceId, logger: silentLogger(), bus });
