@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { loadConfig } from '../src/config/load.js';
-import { silentLogger } from '../src/config/logger.js';
+import { createLogger, silentLogger } from '../src/config/logger.js';
+import type { LogLevel } from '../src/config/schema.js';
 import { Gateway } from '../src/Gateway.js';
 import { SimNode, type SimNodeOptions } from '../src/sim/SimNode.js';
 import { Teardown } from '../test/support/e2e.js';
@@ -47,7 +48,9 @@ export async function startStack(node: SimNodeOptions, stratum: Record<string, u
     args: [],
     env: {},
   });
-  const gateway = await Gateway.start(config, { logger: silentLogger() });
+  // BENCH_LOG=info (or debug, …): the gateway's log on stderr, to see why a run went wrong.
+  const logLevel = process.env.BENCH_LOG as LogLevel | undefined;
+  const gateway = await Gateway.start(config, { logger: logLevel === undefined ? silentLogger() : createLogger(logLevel, process.stderr) });
   cleanup.defer(() => gateway.stop());
   await until(() => gateway.jobs.current !== undefined, 10_000, 'the gateway got no job from the node');
   const stratumPort = gateway.ports.tcp;

@@ -96,7 +96,8 @@ async function sustained(url: string, durationMs: number, inflight: number): Pro
 async function acceptLatency(ledgerUrl: string, samples: number): Promise<{ p50: number; p99: number; accepted: number }> {
   const out = { p50: 0, p99: 0, accepted: 0 };
   await bounded('ledger-latency', 180_000, async (cleanup) => {
-    const { stratumPort } = await startStack({ difficulty: 2 ** 40 }, { shareDifficulty: 1 }, cleanup, ledgerUrl);
+    // One session answering back to back is far over abuse control's per-session rate cap: off, as in bench/shares.
+    const { stratumPort } = await startStack({ difficulty: 2 ** 40 }, { shareDifficulty: 1, bans: { enabled: false, maxSolutionsPerSecond: 0 } }, cleanup, ledgerUrl);
     const socket = net.connect(stratumPort, '127.0.0.1');
     socket.setNoDelay(true);
     cleanup.defer(() => {
@@ -120,7 +121,18 @@ async function acceptLatency(ledgerUrl: string, samples: number): Promise<{ p50:
         }
       }
     });
-    const nextResult = (): Promise<string> => new Promise((resolve) => (waiter = resolve));
+    let closedWhy: string | undefined;
+    let failWaiter: ((err: Error) => void) | undefined;
+    socket.on('close', () => {
+      closedWhy = `the gateway closed the bench session (last lines: ${lines.slice(-2).join(' | ')})`;
+      failWaiter?.(new Error(closedWhy));
+    });
+    const nextResult = (): Promise<string> =>
+      new Promise((resolve, reject) => {
+        if (closedWhy !== undefined) return reject(new Error(closedWhy));
+        waiter = resolve;
+        failWaiter = reject;
+      });
     socket.write('{"method":"login","api_key":"bench-latency-key","id":"login","jsonrpc":"2.0"}\n');
     const login = JSON.parse(await nextResult()) as { nonceprefix?: string };
     while (!lines.some((l) => l.includes('"method":"job"'))) await new Promise((r) => setTimeout(r, 10));

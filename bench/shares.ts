@@ -62,6 +62,14 @@ export async function measureShares(ledgerUrl: string): Promise<SharesResult> {
     if (login.failed > 0) throw new Error(`${login.failed} sessions failed to log in`);
     const pool = await solved;
 
+    // The books' side of the run: how the group commit formed its transactions.
+    const commits = { count: 0, shares: 0, seconds: 0 };
+    const stopCommits = gateway.ledger?.onCommit((seconds, shares) => {
+      commits.count++;
+      commits.shares += shares;
+      commits.seconds += seconds;
+    });
+    if (stopCommits !== undefined) cleanup.defer(stopCommits);
     const report = client.next((m) => (m.type === 'shares' ? m : undefined), windowMs + 30_000, 'the share report');
     const acceptedBefore = accepted;
     const cpuBefore = process.cpuUsage();
@@ -93,6 +101,9 @@ export async function measureShares(ledgerUrl: string): Promise<SharesResult> {
       `| gateway process CPU (user+sys) per wall second | ${fmt((cpu.user + cpu.system) / 1000 / elapsed, 2)} cores |`,
       `| blocks the node saw | ${stats.blocks.length} |`,
       `| ledger | ${ledgerUrl === 'none' ? 'off (none)' : ledgerUrl.replace(/\/\/[^@]*@/, '//')} |`,
+      ...(commits.count === 0
+        ? []
+        : [`| ledger transactions (window and drain): count / mean shares each / mean ms each | ${fmt(commits.count)} / ${fmt(commits.shares / commits.count, 1)} / ${fmt((1000 * commits.seconds) / commits.count, 2)} |`]),
     ].join('\n');
   });
   return { text, rate: rateOut };
