@@ -5,7 +5,7 @@
 // 2. what the ledger adds to a miner's `1 accepted`: one TCP session sends real devnet solutions one at a time
 //    through SimNode ← Gateway, ledger off vs SQLite vs PostgreSQL, p50/p99 over BENCH_LATENCY_SAMPLES answers;
 // 3. bench/shares end to end with the books off and on (SQLite) in the same run, alternating, BENCH_LEDGER_SHARES_ROUNDS
-//    (2) times each (target ≥ 80 %).
+//    (4) times each (target ≥ 80 %).
 // PostgreSQL: BENCH_PG_URL or EQUIGATE_TEST_PG_URL (.ci/postgres.sh prints one); without it its rows say so.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -201,7 +201,7 @@ export async function run(): Promise<string> {
   }
 
   // Off and on alternate (rounds × 2 runs), so load from elsewhere on the machine and warm-up hit both alike.
-  const rounds = envInt('BENCH_LEDGER_SHARES_ROUNDS', 2);
+  const rounds = envInt('BENCH_LEDGER_SHARES_ROUNDS', 4);
   const offRates: number[] = [];
   const onRates: number[] = [];
   let sharesOff = { text: '', rate: 0 };
@@ -217,7 +217,7 @@ export async function run(): Promise<string> {
   }
   const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
   rows.push(`| bench/shares end to end, ledger off (${rounds} runs) | ${offRates.map((x) => fmt(x)).join(' / ')} accepted/s, mean ${fmt(mean(offRates))} |`);
-  rows.push(`| bench/shares end to end, SQLite ledger on (${rounds} runs, alternating with off) | ${onRates.map((x) => fmt(x)).join(' / ')} accepted/s, mean ${fmt(mean(onRates))} = ${fmt((100 * mean(onRates)) / mean(offRates), 1)} % of off |`);
+  rows.push(`| bench/shares end to end, SQLite ledger on (${rounds} runs, alternating with off) | ${onRates.map((x) => fmt(x)).join(' / ')} accepted/s, mean ${fmt(mean(onRates))} = ${fmt((100 * mean(onRates)) / mean(offRates), 1)} % of off (each pair: ${onRates.map((x, i) => `${fmt((100 * x) / (offRates[i] ?? 1), 0)} %`).join(' / ')}) |`);
 
   return [`Ledger (node ${process.version}):`, '', '| figure | value |', '|---|---:|', ...rows, '', 'bench/shares, last run with the ledger off:', sharesOff.text, '', 'bench/shares, last run with the ledger on:', sharesOn.text].join('\n');
 }

@@ -363,8 +363,19 @@ export class BookKeeper implements BanRecorder {
     this.retryTimer = undefined;
     const left = this.queue;
     this.queue = [];
-    for (const p of left) p.resolve('unavailable');
-    if (left.length > 0 || this.blocks.length > 0 || this.bans.length > 0) this.log.error({ shares: left.length, blocks: this.blocks.length, bans: this.bans.length }, 'ledger closed with unwritten records');
+    // A share whose write had an unknown outcome may yet be in the books (a late SQLite answer, a cut-off COMMIT):
+    // it is never told 'unavailable', which promises it was not credited.
+    const unconfirmed = left.filter((p) => p.ambiguous);
+    for (const p of left) p.resolve(p.ambiguous ? 'unconfirmed' : 'unavailable');
+    if (unconfirmed.length > 0) {
+      this.log.error(
+        { shares: unconfirmed.length, keys: unconfirmed.slice(0, 20).map((p) => `${p.row.upstreamJobId}/${p.row.nonce}/${p.row.outputHash}`) },
+        'ledger closed with shares whose write had an unknown outcome: they may be in the books; answered unconfirmed',
+      );
+    }
+    if (left.length > unconfirmed.length || this.blocks.length > 0 || this.bans.length > 0) {
+      this.log.error({ shares: left.length - unconfirmed.length, blocks: this.blocks.length, bans: this.bans.length }, 'ledger closed with unwritten records');
+    }
     this.stateNow = 'closed';
     await this.o.store.close();
   }

@@ -27,7 +27,7 @@ export type { SqliteSynchronous };
 export interface SqliteStoreOptions {
   readonly file: string;
   readonly synchronous: SqliteSynchronous;
-  /** Longest wait for another connection's lock before a statement fails with SQLITE_BUSY (default 5,000 ms). */
+  /** Longest wait for another connection's write lock before a write fails with SQLITE_BUSY (default 5,000 ms). */
   readonly busyTimeoutMs?: number;
 }
 
@@ -113,6 +113,14 @@ export function banFromRow(r: Record<string, unknown>): BanEntry {
 }
 
 const HOUR_MS = 3_600_000;
+/** Pause between attempts at another connection's write lock. */
+const LOCK_RETRY_MS = 10;
+const lockPause = new Int32Array(new SharedArrayBuffer(4));
+
+function isBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_BUSY' || (typeof code === 'string' && code.startsWith('SQLITE_BUSY_'));
+}
 /** 16 parameters a row: 64 rows stay far below SQLite's 32,766 host parameters. */
 const ROWS_PER_INSERT = 64;
 
@@ -124,6 +132,7 @@ export class SqliteStore implements LedgerStore {
   private readonly upsertBlock: Database.Statement;
   private readonly addBan: Database.Statement;
   private readonly writeTx: Database.Transaction<(batch: WriteBatch) => boolean[]>;
+  private readonly busyTimeoutMs: number;
 
   constructor(options: SqliteStoreOptions) {
     if (options.file !== ':memory:') mkdirSync(path.dirname(path.resolve(options.file)), { recursive: true });
@@ -134,7 +143,10 @@ export class SqliteStore implements LedgerStore {
     }
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-    this.db.pragma(`busy_timeout = ${Math.floor(options.busyTimeoutMs ?? 5000)}`);
+    // Lock waits happen in JavaScript (withWriteLock), not inside SQLite: a thread parked in Atomics.wait can be
+    // ended safely, one inside a better-sqlite3 call cannot (docs/decisions.md D35).
+    this.db.pragma('busy_timeout = 0');
+    this.busyTimeoutMs = Math.floor(options.busyTimeoutMs ?? 5000);
     this.migrate();
     this.tokenOf = this.db.prepare('SELECT token FROM shares WHERE upstream_job_id = ? AND nonce = ? AND output_hash = ?').pluck();
     this.addReject = this.db.prepare(
@@ -218,7 +230,7 @@ export class SqliteStore implements LedgerStore {
   creditWork(entry: WorkCreditEntry): Promise<{ credited: boolean; totals: WorkerTotals }> {
     try {
       const work = this.work();
-      const credited = work.creditTx.immediate(entry);
+      const credited = this.withWriteLock(() => work.creditTx.immediate(entry));
       return Promise.resolve({ credited, totals: workerTotalsFromRow(work.worker.get(entry.address) as Record<string, unknown> | undefined) });
     } catch (err) {
       return Promise.reject(new LedgerError('write-failed', `SQLite work credit failed: ${String(err)}`, false, { cause: err }));
@@ -228,7 +240,7 @@ export class SqliteStore implements LedgerStore {
   recordWorkPayout(entry: WorkPayoutEntry): Promise<{ recorded: boolean; totals: WorkerTotals }> {
     try {
       const work = this.work();
-      const recorded = work.payoutTx.immediate(entry);
+      const recorded = this.withWriteLock(() => work.payoutTx.immediate(entry));
       return Promise.resolve({ recorded, totals: workerTotalsFromRow(work.worker.get(entry.address) as Record<string, unknown> | undefined) });
     } catch (err) {
       return Promise.reject(new LedgerError('write-failed', `SQLite work payout failed: ${String(err)}`, false, { cause: err }));
@@ -262,6 +274,22 @@ export class SqliteStore implements LedgerStore {
     return statement;
   }
 
+  /**
+   * Runs an immediate transaction, retrying while another connection holds the write lock, for at most
+   * busyTimeoutMs; then the SQLITE_BUSY error ("database is locked") is thrown. Nothing is committed by a failed try.
+   */
+  private withWriteLock<T>(run: () => T): T {
+    const deadline = Date.now() + this.busyTimeoutMs;
+    for (;;) {
+      try {
+        return run();
+      } catch (err) {
+        if (!isBusy(err) || Date.now() >= deadline) throw err;
+        Atomics.wait(lockPause, 0, 0, LOCK_RETRY_MS);
+      }
+    }
+  }
+
   private migrate(): void {
     this.db.exec('CREATE TABLE IF NOT EXISTS ledger_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
     const migrateTx = this.db.transaction(() => {
@@ -274,7 +302,7 @@ export class SqliteStore implements LedgerStore {
       }
     });
     try {
-      migrateTx.immediate();
+      this.withWriteLock(() => migrateTx.immediate());
     } catch (err) {
       this.db.close();
       throw err;
@@ -283,7 +311,7 @@ export class SqliteStore implements LedgerStore {
 
   writeBatch(batch: WriteBatch): Promise<boolean[]> {
     try {
-      return Promise.resolve(this.writeTx.immediate(batch));
+      return Promise.resolve(this.withWriteLock(() => this.writeTx.immediate(batch)));
     } catch (err) {
       // better-sqlite3 rolls the transaction back before rethrowing: nothing of the batch was committed.
       return Promise.reject(new LedgerError('write-failed', `SQLite write failed: ${String(err)}`, false, { cause: err }));
@@ -323,7 +351,7 @@ export class SqliteStore implements LedgerStore {
       for (const r of rows) del.run(r.id);
       return rows.length;
     });
-    return Promise.resolve(tx.immediate());
+    return Promise.resolve(this.withWriteLock(() => tx.immediate()));
   }
 
   shares(filter: { sinceAt?: number } = {}): Promise<StoredShare[]> {

@@ -3,8 +3,8 @@
 // synchronous; on the event loop every commit and every statistics query would stall sockets, verification replies
 // and timers for its whole duration. Here the loop only copies a batch out (structured clone) and its answer in.
 //
-// Waiting is bounded twice. Another connection's lock fails a statement cleanly after busyTimeoutMs (SQLITE_BUSY:
-// nothing committed, the group commit retries). A thread that gives no answer by answerDeadlineMs fails that request
+// Waiting is bounded twice. Another connection's lock fails a write cleanly after busyTimeoutMs (SQLITE_BUSY, waited
+// for in JavaScript by SqliteStore: nothing committed, the group commit retries). A thread that gives no answer by answerDeadlineMs fails that request
 // as ambiguous (it may still commit: the group commit settles it by token), and until the late answer comes, new
 // requests fail at once without being posted, so a wedged thread never collects an unbounded queue of batches.
 // The thread is never terminated from here: ending a thread inside a better-sqlite3 call can abort the whole process
@@ -40,6 +40,8 @@ export class SqliteThreadStore implements LedgerStore {
   readonly kind = 'sqlite' as const;
   private thread: Worker | undefined;
   private starting: Promise<Worker> | undefined;
+  /** A thread whose start timed out and has not ended yet (at most one). */
+  private abandoned: Worker | undefined;
   private readonly waiting = new Map<number, Waiting>();
   /** Requests past their deadline whose answer has not come yet (the thread is behind or stuck). */
   private readonly overdue = new Set<number>();
@@ -62,6 +64,10 @@ export class SqliteThreadStore implements LedgerStore {
 
   private ready(): Promise<Worker> {
     if (this.thread !== undefined) return Promise.resolve(this.thread);
+    if (this.abandoned !== undefined) {
+      // One stuck opening at a time: no second thread on the file until the first has ended or been closed.
+      return Promise.reject(new LedgerError('open-failed', `SQLite ledger thread still opening ${this.o.file} past its start timeout`));
+    }
     this.starting ??= this.spawn().finally(() => {
       this.starting = undefined;
     });
@@ -73,42 +79,55 @@ export class SqliteThreadStore implements LedgerStore {
     const startTimeoutMs = Math.max(this.o.answerDeadlineMs, MIN_START_TIMEOUT_MS);
     return new Promise<Worker>((resolve, reject) => {
       const thread = startModuleThread(import.meta.url, 'sqliteThread', { workerData });
-      let opened = false;
+      let state: 'opening' | 'open' | 'failed' = 'opening';
       const fail = (err: LedgerError): void => {
+        if (state !== 'opening') return;
+        state = 'failed';
         clearTimeout(startTimer);
-        // Not terminated (see the header): a thread that failed to open ends by itself; one stuck opening is let go.
+        // Not terminated (see the header): a thread that failed to open ends by itself; one stuck opening is let go
+        // unreferenced and closed if it ever opens.
         thread.unref();
         reject(err);
       };
-      const startTimer = setTimeout(() => fail(new LedgerError('open-failed', `SQLite ledger thread did not open ${this.o.file} within ${startTimeoutMs} ms`)), startTimeoutMs);
+      const startTimer = setTimeout(() => {
+        this.abandoned = thread;
+        fail(new LedgerError('open-failed', `SQLite ledger thread did not open ${this.o.file} within ${startTimeoutMs} ms`));
+      }, startTimeoutMs);
       thread.on('message', (reply: ThreadReply) => {
         if (reply.kind === 'ready') {
-          opened = true;
+          if (state === 'failed') {
+            // Opened after its start timed out: closed at once; the next request starts a thread of its own.
+            thread.postMessage({ op: 'close', id: 0 } satisfies ThreadRequest);
+            return;
+          }
+          state = 'open';
           clearTimeout(startTimer);
           this.thread = thread;
           if (this.waiting.size === 0) thread.unref();
           resolve(thread);
         } else if (reply.kind === 'open-failed') {
           fail(errorOf(reply.failure));
-        } else {
+        } else if (state === 'open') {
           this.settle(reply);
         }
       });
       thread.on('error', (err) => {
-        if (!opened) fail(new LedgerError('open-failed', `SQLite ledger thread failed to start: ${err.message}`, false, { cause: err }));
-        else this.lose(thread, `failed: ${err.message}`);
+        if (state === 'open') this.lose(thread, `failed: ${err.message}`);
+        else fail(new LedgerError('open-failed', `SQLite ledger thread failed to start: ${err.message}`, false, { cause: err }));
       });
       thread.on('exit', (code) => {
-        if (!opened) fail(new LedgerError('open-failed', `SQLite ledger thread exited (${code}) before opening ${this.o.file}`));
-        else this.lose(thread, `exited (${code})`);
+        if (this.abandoned === thread) this.abandoned = undefined;
+        if (state === 'open') this.lose(thread, `exited (${code})`);
+        else fail(new LedgerError('open-failed', `SQLite ledger thread exited (${code}) before opening ${this.o.file}`));
       });
     });
   }
 
   private settle(reply: Extract<ThreadReply, { kind: 'done' | 'failed' }>): void {
     if (this.overdue.delete(reply.id)) {
-      if (this.waiting.size === 0 && this.overdue.size === 0 && !this.holdOpen) this.thread?.unref();
-      this.log.warn({ file: this.o.file, overdue: this.overdue.size }, 'SQLite ledger thread answered a request past its deadline; taking requests again');
+      if (this.overdue.size > 0) return;
+      if (this.waiting.size === 0 && !this.holdOpen) this.thread?.unref();
+      this.log.warn({ file: this.o.file }, 'SQLite ledger thread answered its late request; taking requests again');
       return;
     }
     const w = this.waiting.get(reply.id);
@@ -154,9 +173,16 @@ export class SqliteThreadStore implements LedgerStore {
         this.log.error({ file: this.o.file, op: request.op }, `SQLite ledger thread gave no answer within ${this.o.answerDeadlineMs} ms: failing the request (it may still commit) and refusing new ones until it answers`);
         w.reject(new LedgerError('write-failed', `SQLite ledger thread gave no answer to ${request.op} within ${this.o.answerDeadlineMs} ms`, true));
       }, this.o.answerDeadlineMs);
-      this.waiting.set(id, { op: request.op, resolve: resolve as (value: unknown) => void, reject, timer });
+      const w: Waiting = { op: request.op, resolve: resolve as (value: unknown) => void, reject, timer };
+      this.waiting.set(id, w);
       thread.ref();
-      thread.postMessage({ ...request, id } satisfies ThreadRequest);
+      try {
+        thread.postMessage({ ...request, id } satisfies ThreadRequest);
+      } catch (err) {
+        // Not posted (cannot be copied, out of memory): certainly not committed.
+        this.forget(id, w);
+        reject(new LedgerError('write-failed', `SQLite ledger request ${request.op} could not be sent to its thread: ${err instanceof Error ? err.message : String(err)}`, false, { cause: err }));
+      }
     });
   }
 

@@ -31,9 +31,12 @@ export interface ShareRecord {
  * - recorded: durable (committed), the miner may be told `1 accepted`;
  * - duplicate: the unique key (upstream job id, nonce, output hash) is already in the books (another gateway or an
  *   earlier submission): answer -32006;
- * - unavailable: not written (database down, buffer full, shutting down): the miner is told it was not credited.
+ * - unavailable: not written and never will be (database down, buffer full, shutting down): the miner is told it
+ *   was not credited;
+ * - unconfirmed: the books closed while the one write that carried it had an unknown outcome (a COMMIT cut off, a
+ *   SQLite thread past its deadline): it may be in the books, so the miner is not told it was not credited.
  */
-export type RecordOutcome = 'recorded' | 'duplicate' | 'unavailable';
+export type RecordOutcome = 'recorded' | 'duplicate' | 'unavailable' | 'unconfirmed';
 
 /** The narrow part of the ledger the share path needs. */
 export interface ShareRecorder {

@@ -12,7 +12,7 @@ import type { Session } from './Session.js';
 // outage must not ban every miner), others on the miner's address holding the pending limit, an internal error,
 // and pending bounds (docs/hostile-peers.md "Share path"): a backlogged verifier puts every rig of an honest farm
 // behind one NAT at its share, so the session is charged its malformed budget instead, never its whole address.
-const NOT_THE_MINERS_FAULT = new Set(['verifier-unavailable', 'ledger-unavailable', 'address-busy', 'too-many-pending', 'internal-error']);
+const NOT_THE_MINERS_FAULT = new Set(['verifier-unavailable', 'ledger-unavailable', 'ledger-unconfirmed', 'address-busy', 'too-many-pending', 'internal-error']);
 const INVALID_CODES = new Set<number>([
   ResultCode.Rejected,
   ResultCode.InvalidSolution,

@@ -139,6 +139,10 @@ async function judgeSolution(session: Session, message: SolutionMessage, ctx: So
     // Accepted means written (docs/ledger.md): the miner hears `1 accepted` only after the ledger committed the share.
     const booked = ctx.shares === undefined ? 'recorded' : await ctx.shares.record(shareRecord(session, job, nonce, sharePacked, hash, achieved, isBlockCandidate, ctx));
     if (booked === 'duplicate') return { code: ResultCode.DuplicateShare, reason: 'duplicate-in-ledger', ...judged };
+    if (booked === 'unconfirmed') {
+      // The books closed mid-write (shutdown): it may be credited, so no resend is asked for (docs/ledger.md).
+      return { code: ResultCode.Rejected, reason: 'ledger-unconfirmed', description: 'Share unconfirmed: the books closed mid-write; it may be credited', ...judged };
+    }
     if (booked === 'unavailable') {
       // Not credited: a resend may be judged and credited afresh. A block was forwarded already and is never resent.
       remember = isBlockCandidate;
