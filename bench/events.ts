@@ -286,6 +286,8 @@ export async function run(): Promise<string> {
       statisticsIntervalS: 300,
       heartbeatIntervalMs: 1000,
       maxClients: knobs.subscribers + 100,
+      // Every subscriber comes from 127.0.0.1, standing for services on many addresses.
+      maxClientsPerIp: knobs.subscribers + 100,
       maxQueueBytes: 2 ** 20,
       maxFrameBytes: 16_384,
       batchMs: 20,

@@ -3,7 +3,7 @@
 // themselves; the list is bounded (the soonest to expire is dropped first). The transports only ask
 // `isBanned(ip)` at connection acceptance (TransportDeps.admission); the admin API reads and lifts bans
 // through the BanList interface.
-import { isIPv4, isIPv6 } from 'node:net';
+import { addressGroup } from '../transports/addressGroup.js';
 
 export interface Ban {
   /** The banned key: an IPv4 address or an IPv6 /64 ("2001:db8:1:2::/64"). */
@@ -22,34 +22,9 @@ export interface BanList {
   isBanned(ip: string): boolean;
 }
 
-/** Expands an IPv6 address to its eight 16-bit groups (an embedded dotted IPv4 tail becomes two groups). */
-function ipv6Groups(ip: string): number[] {
-  let address = ip;
-  const zone = address.indexOf('%');
-  if (zone !== -1) address = address.slice(0, zone);
-  const lastColon = address.lastIndexOf(':');
-  const last = address.slice(lastColon + 1);
-  if (isIPv4(last)) {
-    const [a = 0, b = 0, c = 0, d = 0] = last.split('.').map(Number);
-    address = `${address.slice(0, lastColon + 1)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const [head = '', rest] = address.split('::') as [string, string | undefined];
-  const parse = (part: string): number[] => (part === '' ? [] : part.split(':').map((g) => parseInt(g, 16)));
-  const left = parse(head);
-  if (rest === undefined) return left;
-  const right = parse(rest);
-  return [...left, ...new Array<number>(Math.max(0, 8 - left.length - right.length)).fill(0), ...right];
-}
-
-/** The key a ban is kept under: IPv4 (also as ::ffff:a.b.c.d) as is, IPv6 as its /64. */
+/** The key a ban is kept under: the peer's address group (IPv4 as is, IPv6 by its /64). */
 export function banKey(ip: string): string {
-  const mapped = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
-  if (isIPv4(mapped)) return mapped;
-  if (isIPv6(ip)) {
-    const groups = ipv6Groups(ip.toLowerCase()).slice(0, 4);
-    return `${groups.map((g) => g.toString(16)).join(':')}::/64`;
-  }
-  return ip;
+  return addressGroup(ip);
 }
 
 /** The key a ban is kept under, from an address or from a key already (an IPv6 "…::/64"). */

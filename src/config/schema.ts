@@ -147,6 +147,7 @@ export interface EventsConfig {
   statisticsIntervalS: number;
   heartbeatIntervalMs: number;
   maxClients: number;
+  maxClientsPerIp: number;
   maxQueueBytes: number;
   maxFrameBytes: number;
   batchMs: number;
@@ -346,7 +347,7 @@ export const configSchema: convict.Schema<GatewayConfig> = {
     loginTimeoutMs: { doc: 'Close a connection that has not logged in after this long.', format: intIn({ min: 1000, max: 3_600_000 }), default: 15000 },
     idleTimeoutMs: { doc: 'Close a connection silent for this long (0 = off).', format: intIn({ min: 1000, max: 86_400_000, offAllowed: true }), default: 600000 },
     maxConnections: { doc: 'Most miner connections overall (tcp + tls + ws). Must fit the process open-file limit with a reserve, or start-up is refused.', format: intIn({ min: 1, max: 10_000_000 }), default: 10000, env: 'EQUIGATE_STRATUM_MAX_CONNECTIONS', arg: 'stratum-max-connections' },
-    maxConnectionsPerIp: { doc: 'Most miner connections from one IP address (0 = no limit).', format: intIn({ min: 1, max: 10_000_000, offAllowed: true }), default: 256 },
+    maxConnectionsPerIp: { doc: 'Most miner connections from one IP address; an IPv6 /64 counts as one address (0 = no limit).', format: intIn({ min: 1, max: 10_000_000, offAllowed: true }), default: 256 },
     malformedBudget: { doc: 'Malformed or unknown messages answered with an error before the connection is closed (0 = the first one closes).', format: intIn({ min: 0, max: 100_000 }), default: 10 },
     maxPendingSolutions: { doc: 'Solutions of one connection awaiting verification at once; more are refused (-32004) and count against malformedBudget.', format: intIn({ min: 1, max: 65_536 }), default: 64 },
     maxSendQueueBytes: { doc: 'Bytes queued to a slow reader before it is dropped.', format: intIn({ min: 4096, max: 256 * 1024 * 1024 }), default: 262144 },
@@ -439,6 +440,7 @@ export const configSchema: convict.Schema<GatewayConfig> = {
     statisticsIntervalS: { doc: 'Seconds between `statistics` events (10–86400).', format: intIn({ min: 10, max: 86_400 }), default: 300, env: 'EQUIGATE_EVENTS_STATISTICS_INTERVAL_S' },
     heartbeatIntervalMs: { doc: 'Milliseconds between `heartbeat` events (and `miner`/`telemetry` updates), 100–60000.', format: intIn({ min: 100, max: 60_000 }), default: 1000 },
     maxClients: { doc: 'Most event API clients at once; more are refused (HTTP 503).', format: intIn({ min: 1, max: 1_000_000 }), default: 2000 },
+    maxClientsPerIp: { doc: 'Most event API clients from one IP address (an IPv6 /64 counts as one); more are refused (HTTP 429).', format: intIn({ min: 1, max: 1_000_000 }), default: 50 },
     maxQueueBytes: { doc: 'Bytes queued to one event API client before it is dropped as a slow consumer (worst case for the process: maxClients × this).', format: intIn({ min: 4096, max: 256 * 1024 * 1024 }), default: 1048576 },
     maxFrameBytes: { doc: 'Largest frame accepted from an event API client; larger closes it (1009).', format: intIn({ min: 256, max: 1024 * 1024 }), default: 16384 },
     batchMs: { doc: 'Events of this many ms leave in one write per client (1–1000).', format: intIn({ min: 1, max: 1000 }), default: 20 },

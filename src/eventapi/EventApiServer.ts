@@ -15,6 +15,7 @@ import { packedToDifficulty } from '../pow/difficulty.js';
 import { variantForHeight, type ChainName } from '../pow/variants.js';
 import { workerLabel, type StatisticsSource } from '../operations/StatisticsSource.js';
 import { textFrame } from './frames.js';
+import { addressGroup } from '../transports/addressGroup.js';
 import {
   ackMessage,
   errorMessage,
@@ -75,6 +76,8 @@ class Client {
     readonly ws: WebSocket,
     readonly socket: Socket,
     readonly remote: string,
+    /** Its address group (IPv4, or IPv6 /64): what events.maxClientsPerIp counts. */
+    readonly group: string,
   ) {}
 }
 
@@ -82,6 +85,7 @@ export class EventApiServer {
   private readonly server: Server;
   private readonly wss: WebSocketServer;
   private readonly clients = new Set<Client>();
+  private readonly perGroup = new Map<string, number>();
   private readonly subscribers = new Map<Topic, number>(TOPICS.map((t) => [t, 0]));
   private batch: Outgoing[] = [];
   private readonly dirtyMiners = new Set<string>();
@@ -152,7 +156,10 @@ export class EventApiServer {
     if (this.closing !== undefined) return refuse(503, 'Shutting Down');
     if (!this.authorized(req)) return refuse(401, 'Unauthorized');
     if (this.clients.size >= this.options.config.maxClients) return refuse(503, 'Too Many Clients');
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.connected(ws, socket, `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? 0}`));
+    // One host (an IPv6 one included) cannot take every slot from the services and dashboards.
+    const group = addressGroup(req.socket.remoteAddress ?? '?');
+    if ((this.perGroup.get(group) ?? 0) >= this.options.config.maxClientsPerIp) return refuse(429, 'Too Many Clients From This Address');
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.connected(ws, socket, `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? 0}`, group));
   }
 
   private authorized(req: IncomingMessage): boolean {
@@ -166,9 +173,10 @@ export class EventApiServer {
     return a.length === b.length && timingSafeEqual(a, b);
   }
 
-  private connected(ws: WebSocket, socket: Socket, remote: string): void {
-    const client = new Client(ws, socket, remote);
+  private connected(ws: WebSocket, socket: Socket, remote: string, group: string): void {
+    const client = new Client(ws, socket, remote, group);
     this.clients.add(client);
+    this.perGroup.set(group, (this.perGroup.get(group) ?? 0) + 1);
     ws.on('message', (data: RawData, isBinary: boolean) => {
       client.alive = true;
       this.onRequest(client, isBinary ? '' : data.toString());
@@ -185,6 +193,9 @@ export class EventApiServer {
 
   private disconnected(client: Client): void {
     if (!this.clients.delete(client)) return;
+    const fromGroup = this.perGroup.get(client.group) ?? 1;
+    if (fromGroup <= 1) this.perGroup.delete(client.group);
+    else this.perGroup.set(client.group, fromGroup - 1);
     for (const topic of client.subscriptions.keys()) this.subscribers.set(topic, (this.subscribers.get(topic) ?? 1) - 1);
     client.subscriptions.clear();
   }

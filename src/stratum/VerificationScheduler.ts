@@ -5,7 +5,7 @@
 // tier makes room, so a peer with little in flight is never the one refused.
 import type { Logger } from '../config/logger.js';
 import type { NativeVerdict, SolutionInput, SolutionVerifier } from '../pow/types.js';
-import { addressGroup } from './addressGroup.js';
+import { addressGroup } from '../transports/addressGroup.js';
 
 /**
  * Why a solution was not verified. 'session-limit': the session holds stratum.maxPendingSolutions. 'address-limit':

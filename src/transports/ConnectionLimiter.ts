@@ -1,7 +1,9 @@
-// Admission control shared by every miner listener (tcp, tls, ws): a bound on connections overall and per IP.
-// Refusals are logged at debug; a warn line at most once per window says how many were refused.
+// Admission control shared by every miner listener (tcp, tls, ws): a bound on connections overall and per address
+// group (IPv4 address, or IPv6 /64: addressGroup.ts). Refusals are logged at debug; a warn line at most once per
+// window says how many were refused.
 import type { Logger } from '../config/logger.js';
 import type { StratumConfig } from '../config/schema.js';
+import { addressGroup } from './addressGroup.js';
 
 export type ConnectionLimits = Pick<StratumConfig, 'maxConnections' | 'maxConnectionsPerIp'>;
 
@@ -25,29 +27,31 @@ export class ConnectionLimiter {
   }
 
   countFor(ip: string): number {
-    return this.perIp.get(ip) ?? 0;
+    return this.perIp.get(addressGroup(ip)) ?? 0;
   }
 
   /** Takes a slot for `ip`, or returns false (and logs) when a limit is reached. */
   tryAcquire(ip: string): boolean {
     const { maxConnections, maxConnectionsPerIp } = this.limits;
-    const fromIp = this.perIp.get(ip) ?? 0;
+    const group = addressGroup(ip);
+    const fromIp = this.perIp.get(group) ?? 0;
     const overall = maxConnections > 0 && this.total >= maxConnections;
     if (overall || (maxConnectionsPerIp > 0 && fromIp >= maxConnectionsPerIp)) {
       this.refused(ip, overall ? 'overall' : 'per-ip');
       return false;
     }
     this.total += 1;
-    this.perIp.set(ip, fromIp + 1);
+    this.perIp.set(group, fromIp + 1);
     return true;
   }
 
   release(ip: string): void {
-    const fromIp = this.perIp.get(ip);
+    const group = addressGroup(ip);
+    const fromIp = this.perIp.get(group);
     if (fromIp === undefined) return;
     this.total -= 1;
-    if (fromIp <= 1) this.perIp.delete(ip);
-    else this.perIp.set(ip, fromIp - 1);
+    if (fromIp <= 1) this.perIp.delete(group);
+    else this.perIp.set(group, fromIp - 1);
   }
 
   private refused(ip: string, limit: 'overall' | 'per-ip'): void {

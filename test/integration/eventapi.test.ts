@@ -49,6 +49,7 @@ function eventsConfig(overrides: Partial<EventsConfig> = {}): EventsConfig {
     statisticsIntervalS: 0.3, // below the config's floor on purpose: built directly so the test sees several
     heartbeatIntervalMs: 100,
     maxClients: 50,
+    maxClientsPerIp: 50,
     maxQueueBytes: 256 * 1024,
     maxFrameBytes: 1024,
     batchMs: 5,
@@ -307,6 +308,21 @@ describe('event API: limits', () => {
       assert.ok(silent);
       assert.equal(normal.closed, false);
       assert.equal((await normal.request({ action: 'ping' })).ack, 'pong');
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('one address holds at most maxClientsPerIp clients (HTTP 429 beyond), and a slot it closes can be taken again', async () => {
+    const h = await harness({ maxClientsPerIp: 3, maxClients: 50 });
+    try {
+      const held = [await h.connect(), await h.connect(), await h.connect()];
+      await assert.rejects(EventClient.connect(h.port), /HTTP 429/);
+      assert.equal(h.server.stats().clients, 3);
+      held[0]?.close();
+      await waitFor(() => h.server.stats().clients === 2, 'the closed client released its slot');
+      const again = await h.connect();
+      assert.equal((await again.request({ action: 'ping' })).ack, 'pong');
     } finally {
       await h.stop();
     }

@@ -11,7 +11,7 @@ import { native, NativeVariant } from '../../src/pow/native.js';
 import type { NativeVerdict, SolutionInput, SolutionVerifier } from '../../src/pow/types.js';
 import { VARIANTS } from '../../src/pow/variants.js';
 import { VerifierPool } from '../../src/pow/VerifierPool.js';
-import { addressGroup } from '../../src/stratum/addressGroup.js';
+import { addressGroup } from '../../src/transports/addressGroup.js';
 import { VerificationRefused, VerificationScheduler, type VerificationSchedulerOptions } from '../../src/stratum/VerificationScheduler.js';
 
 const DEVNET = VARIANTS.devnet;
