@@ -1,5 +1,7 @@
-// Embedded backend: better-sqlite3 in WAL mode. Calls are synchronous on the event loop; a batch of a few hundred
-// rows commits in well under a millisecond (bench/ledger.ts). Durability: docs/ledger.md "SQLite".
+// Embedded backend: better-sqlite3 in WAL mode. Every call is synchronous in the calling thread, so the gateway runs
+// this store on a thread of its own (SqliteThreadStore; docs/ledger.md "SQLite on its own thread"); tools call it
+// directly. A group of a thousand shares commits in a few milliseconds (bench/ledger.ts). Durability: docs/ledger.md
+// "Durability".
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
