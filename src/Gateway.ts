@@ -1,6 +1,8 @@
 // The composition root: builds the one data path of docs/architecture.md from its parts and owns their lifetimes.
 // node ─▶ Upstream ─▶ JobBook ─▶ MinerHub/Session × N ─▶ transports; solutions ─▶ VerifierPool ─▶ Upstream.
 // Beside it: operations (HTTP, metrics, event API; src/Operations.ts) and the work service (src/work/).
+import { MemoryBanList } from './bans/BanList.js';
+import { restoreBans } from './bans/BanRecorder.js';
 import { ConfigError } from './config/errors.js';
 import { silentLogger, type Logger } from './config/logger.js';
 import type { GatewayConfig } from './config/schema.js';
@@ -116,6 +118,10 @@ export class Gateway {
       throw err;
     }
     // --- end ledger ---
+    // Bans in force come back from the books before any listener takes a miner (docs/ledger.md "Bans"), into the
+    // list the hub then records new bans and lifts of; restoring itself writes nothing.
+    const banList = new MemoryBanList(config.stratum.bans.maxEntries);
+    if (ledger !== undefined) await restoreBans(banList, ledger, config.stratum.bans.maxEntries, log);
     const jobs = new JobBook({
       chain: config.chain,
       minerJobLatencyMs: config.stratum.minerJobLatencyMs,
@@ -139,6 +145,7 @@ export class Gateway {
       bus,
       logger: log,
       shares: ledger,
+      bans: banList,
       banRecorder: ledger,
     });
     const specs: StratumListenerSpec[] = stratumOn

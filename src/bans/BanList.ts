@@ -2,7 +2,8 @@
 // usually holds a whole /64, so banning single v6 addresses would be no ban at all). Entries expire by
 // themselves; the list is bounded (the soonest to expire is dropped first). The transports only ask
 // `isBanned(ip)` at connection acceptance (TransportDeps.admission); the admin API reads and lifts bans
-// through the BanList interface.
+// through the BanList interface. At start the gateway restores the bans still in force from the books
+// (docs/ledger.md "Bans") with `restore`, which is not a BanList operation: it is not a new ban.
 import { addressGroup } from '../transports/addressGroup.js';
 
 export interface Ban {
@@ -58,9 +59,26 @@ export class MemoryBanList implements BanList {
     const key = banKey(ip);
     const ban: Ban = { key, reason, bannedAt: at, until: at + seconds * 1000 };
     this.bans.delete(key);
-    if (this.bans.size >= Math.max(1, this.maxEntries)) this.dropSoonest();
+    if (this.full()) this.dropSoonest();
     this.bans.set(key, ban);
     return ban;
+  }
+
+  /**
+   * Puts back a ban read from the books, as it was (its own bannedAt and until). Not taken (false) when it has
+   * expired, when its key is already in the list (the live entry is newer than the books), or when the list is
+   * full of bans that all outlast it: the bound drops the soonest to expire first, whichever way a ban came in.
+   */
+  restore(ban: Ban): boolean {
+    if (ban.until <= this.now() || this.bans.has(ban.key)) return false;
+    if (this.full()) this.expire();
+    if (this.full()) {
+      const soonest = this.soonest();
+      if (soonest === undefined || soonest.until >= ban.until) return false;
+      this.bans.delete(soonest.key);
+    }
+    this.bans.set(ban.key, { key: ban.key, reason: ban.reason, bannedAt: ban.bannedAt, until: ban.until });
+    return true;
   }
 
   unban(ipOrKey: string): boolean {
@@ -80,8 +98,17 @@ export class MemoryBanList implements BanList {
   private dropSoonest(): void {
     this.expire();
     if (this.bans.size < this.maxEntries) return;
+    const soonest = this.soonest();
+    if (soonest !== undefined) this.bans.delete(soonest.key);
+  }
+
+  private full(): boolean {
+    return this.bans.size >= Math.max(1, this.maxEntries);
+  }
+
+  private soonest(): Ban | undefined {
     let soonest: Ban | undefined;
     for (const ban of this.bans.values()) if (soonest === undefined || ban.until < soonest.until) soonest = ban;
-    if (soonest !== undefined) this.bans.delete(soonest.key);
+    return soonest;
   }
 }

@@ -1,7 +1,10 @@
 // Bans go into the books with their reasons (docs/ledger.md "Bans"): who banned (the abuse guard or an operator),
 // what, why, until when, and when an operator lifted it. A BanRecorder is told; a recorded BanList tells it.
 // Recording never stands in the way of a ban: a recorder that throws is ignored (the ban is in force regardless).
-import { banKeyOf, type Ban, type BanList } from './BanList.js';
+// At start the bans still in force come back out of the books (BanHistory, restoreBans), unrecorded: restoring
+// is not a new ban.
+import type { Logger } from '../config/logger.js';
+import { banKeyOf, type Ban, type BanList, type MemoryBanList } from './BanList.js';
 
 /** Who put a ban in force: the abuse guard (too many invalid shares) or an operator (admin API). */
 export type BanSource = 'abuse' | 'operator';
@@ -36,4 +39,29 @@ export function recordedBanList(inner: BanList, recorder: BanRecorder, source: B
       return removed;
     },
   };
+}
+
+/** The books' side the gateway restores from at start (docs/ledger.md "Bans"). */
+export interface BanHistory {
+  /** This gateway's bans still in force, at most `limit`, the longest-lasting first. */
+  bansInForce(limit: number): Promise<Ban[]>;
+}
+
+/**
+ * Restores the bans in force from `history` into `list` (its bound applies) and logs how many; answers that count.
+ * Reading them failing is logged and answered 0: bans are a defence, and books slow or down must not keep the
+ * gateway from mining (docs/operations.md "Bans").
+ */
+export async function restoreBans(list: MemoryBanList, history: BanHistory, limit: number, logger: Logger): Promise<number> {
+  let inForce: Ban[];
+  try {
+    inForce = await history.bansInForce(limit);
+  } catch (err) {
+    logger.error({ err }, 'bans in force could not be read from the books: starting without them');
+    return 0;
+  }
+  let restored = 0;
+  for (const ban of inForce) if (list.restore(ban)) restored += 1;
+  logger.info({ restored, read: inForce.length }, 'bans in force restored from the books');
+  return restored;
 }

@@ -14,7 +14,7 @@ import type { Logger } from '../config/logger.js';
 import type { EventBus } from '../events/EventBus.js';
 import type { BlockEvent, ShareEvent } from '../events/topics.js';
 import type { Ban } from '../bans/BanList.js';
-import type { BanRecorder, BanSource } from '../bans/BanRecorder.js';
+import type { BanHistory, BanRecorder, BanSource } from '../bans/BanRecorder.js';
 import { LedgerError, type BanEntry, type BlockRecord, type LedgerStore, type PendingShareRow, type RecordOutcome, type RejectCount, type ShareRecord } from './types.js';
 
 export interface BookKeeperOptions {
@@ -72,7 +72,7 @@ function pendingRow(s: ShareRecord, instanceId: string, token: string): PendingS
   };
 }
 
-export class BookKeeper implements BanRecorder {
+export class BookKeeper implements BanRecorder, BanHistory {
   private queue: Pending[] = [];
   private rejects = new Map<string, RejectCount>();
   private blocks: BlockRecord[] = [];
@@ -180,6 +180,12 @@ export class BookKeeper implements BanRecorder {
   /** An operator lifted the ban under `key`. */
   lifted(key: string, source: BanSource, at: number): void {
     this.noteBan({ action: 'unban', key, reason: '', source, instanceId: this.o.instanceId, at, until: null });
+  }
+
+  /** This gateway's bans still in force, read straight from the store (the restart's restore; docs/decisions.md D36). */
+  async bansInForce(limit: number): Promise<Ban[]> {
+    const entries = await this.o.store.bansInForce(this.o.instanceId, this.now(), limit);
+    return entries.flatMap((e) => (e.until === null ? [] : [{ key: e.key, reason: e.reason, bannedAt: e.at, until: e.until }]));
   }
 
   private noteBan(entry: BanEntry): void {

@@ -1,6 +1,6 @@
 // The ledger's one entry point: `openLedger(config)` picks the backend from `ledger.url` and returns a Ledger
 // (docs/ledger.md). The share path only sees its ShareRecorder side.
-import type { BanRecorder } from '../bans/BanRecorder.js';
+import type { BanHistory, BanRecorder } from '../bans/BanRecorder.js';
 import { loadConfig } from '../config/load.js';
 import type { Logger } from '../config/logger.js';
 import type { EventBus } from '../events/EventBus.js';
@@ -20,7 +20,7 @@ export type { LedgerConfig };
 /** The schema's defaults (src/config/schema.ts), for tools and tests that open books without a config file. */
 export const LEDGER_DEFAULTS: LedgerConfig = loadConfig({ args: [], env: {} }).ledger;
 
-export interface Ledger extends ShareRecorder, BanRecorder {
+export interface Ledger extends ShareRecorder, BanRecorder, BanHistory {
   readonly backend: 'sqlite' | 'postgres';
   readonly state: LedgerState;
   /** Shares waiting to be written (not counting a batch in flight). */

@@ -5,7 +5,7 @@ import pg from 'pg';
 import type { Logger } from '../config/logger.js';
 import { packedToDifficulty } from '../pow/difficulty.js';
 import { BLOCK_UPSERT_SET_SQL, LATEST_SCHEMA_VERSION, MIGRATIONS, newerSchemaMessage } from './migrations.js';
-import { banFromRow, blockFromRow, mergeCredits, rollupFromRow, shareFromRow } from './SqliteStore.js';
+import { BANS_IN_FORCE_SQL, banFromRow, blockFromRow, mergeCredits, rollupFromRow, shareFromRow } from './SqliteStore.js';
 import {
   LedgerError,
   type BanEntry,
@@ -245,6 +245,11 @@ export class PostgresStore implements LedgerStore {
 
   async bans(): Promise<BanEntry[]> {
     const res = await this.pool.query('SELECT * FROM bans ORDER BY at, id');
+    return res.rows.map(banFromRow);
+  }
+
+  async bansInForce(instanceId: string, now: number, limit: number): Promise<BanEntry[]> {
+    const res = await this.pool.query(BANS_IN_FORCE_SQL, [instanceId, now, limit]);
     return res.rows.map(banFromRow);
   }
 

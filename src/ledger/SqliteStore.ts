@@ -114,6 +114,18 @@ export function banFromRow(r: Record<string, unknown>): BanEntry {
   };
 }
 
+/**
+ * Bans in force (LedgerStore.bansInForce), one text for both backends: `$1` instance id, `$2` now, `$3` limit
+ * (better-sqlite3 binds `$N` by name from an object, PostgreSQL by position). Only this instance's unexpired 'ban'
+ * rows are candidates; the NOT EXISTS probe goes by the (instance_id, ban_key, …) unique index, so nothing but the
+ * rows returned leaves the database.
+ */
+export const BANS_IN_FORCE_SQL = `SELECT * FROM bans b
+  WHERE b.instance_id = $1 AND b.action = 'ban' AND b.until > $2
+    AND NOT EXISTS (SELECT 1 FROM bans later WHERE later.instance_id = b.instance_id AND later.ban_key = b.ban_key
+      AND (later.at > b.at OR (later.at = b.at AND later.id > b.id)))
+  ORDER BY b.until DESC, b.id DESC LIMIT $3`;
+
 const HOUR_MS = 3_600_000;
 /** Pause between attempts at another connection's write lock. */
 const LOCK_RETRY_MS = 10;
@@ -378,6 +390,11 @@ export class SqliteStore implements LedgerStore {
 
   bans(): Promise<BanEntry[]> {
     const rows = this.db.prepare('SELECT * FROM bans ORDER BY at, id').all() as Array<Record<string, unknown>>;
+    return Promise.resolve(rows.map(banFromRow));
+  }
+
+  bansInForce(instanceId: string, now: number, limit: number): Promise<BanEntry[]> {
+    const rows = this.db.prepare(BANS_IN_FORCE_SQL).all({ 1: instanceId, 2: now, 3: limit }) as Array<Record<string, unknown>>;
     return Promise.resolve(rows.map(banFromRow));
   }
 

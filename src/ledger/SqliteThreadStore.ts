@@ -211,6 +211,9 @@ export class SqliteThreadStore implements LedgerStore {
   bans(): ReturnType<LedgerStore['bans']> {
     return this.run('bans');
   }
+  bansInForce(...args: Parameters<LedgerStore['bansInForce']>): ReturnType<LedgerStore['bansInForce']> {
+    return this.run('bansInForce', ...args);
+  }
   credits(...args: Parameters<LedgerStore['credits']>): ReturnType<LedgerStore['credits']> {
     return this.run('credits', ...args);
   }

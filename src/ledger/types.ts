@@ -141,6 +141,12 @@ export interface LedgerStore {
   blocks(): Promise<StoredBlock[]>;
   /** Ban entries, oldest first. */
   bans(): Promise<BanEntry[]>;
+  /**
+   * The bans of gateway `instanceId` still in force at `now` (docs/ledger.md "Bans"): per key, its latest entry (by
+   * at, then id) when that is a 'ban' whose until is after `now`. At most `limit`, the longest-lasting first: the
+   * soonest to expire are the ones left out, as the in-memory list drops them first when full (src/bans/BanList.ts).
+   */
+  bansInForce(instanceId: string, now: number, limit: number): Promise<BanEntry[]>;
   /** Shares (and roll-ups) with at in [from, to], oldest first, weights exact. */
   credits(fromAt: number, toAt: number): Promise<CreditRow[]>;
   /** Aggregates for statistics since `sinceAt` per (miner, worker). */

@@ -4,19 +4,18 @@
 // once, by name — not once per event.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
-import { createLogger } from '../../src/config/logger.js';
 import { EventBus, type ShareEvent } from '../../src/events/EventBus.js';
 import { Gateway } from '../../src/Gateway.js';
 import { ResultCode } from '../../src/protocol/resultCodes.js';
 import { gatewayConfig, miners, startNode, Teardown } from '../support/e2e.js';
+import { capturedLogger } from '../support/logs.js';
 import { waitFor } from '../support/wait.js';
 
 const SHARES = 300;
 
 describe('event bus: failing subscribers during live mining', { timeout: 120_000 }, () => {
   const teardown = new Teardown();
-  const logLines: Array<Record<string, unknown>> = [];
+  const { logger, lines: logLines } = capturedLogger();
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown): void => {
     unhandled.push(reason);
@@ -30,13 +29,6 @@ describe('event bus: failing subscribers during live mining', { timeout: 120_000
     teardown.defer(() => {
       process.off('unhandledRejection', onUnhandled);
     });
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        for (const line of chunk.toString('utf8').split('\n')) if (line !== '') logLines.push(JSON.parse(line) as Record<string, unknown>);
-        done();
-      },
-    });
-    const logger = createLogger('info', sink);
     bus = new EventBus({ logger });
     bus.subscribe('share', 'rejects-always', async () => {
       await Promise.resolve();

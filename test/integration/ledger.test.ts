@@ -19,7 +19,7 @@ import { recordedBanList } from '../../src/bans/BanRecorder.js';
 import { pgServerUrl, PG_SKIP_REASON, ledgerBackends, type LedgerBackend } from '../support/postgres.js';
 import { REPO_ROOT } from '../support/e2e.js';
 import { ledgerShare as share } from '../support/ledger.js';
-import type { ShareRecord } from '../../src/ledger/types.js';
+import type { BanEntry, ShareRecord } from '../../src/ledger/types.js';
 
 
 const PG_SERVER = pgServerUrl();
@@ -251,6 +251,36 @@ function ledgerSuite(b: LedgerBackend): void {
     assert.ok(again);
     await ledger.store.writeBatch({ shares: [], rejects: [], blocks: [], bans: [again] });
     assert.equal((await ledger.store.bans()).length, 3);
+  });
+
+  test(`${b.name}: bans in force — per key the latest entry, if a ban not yet expired; this instance only; longest-lasting first within the limit`, opts, async (t) => {
+    const url = await b.url(t);
+    const ledger = await open(t, url, {}, undefined, 'gw1');
+    const t0 = 1_700_000_000_000;
+    const now = t0 + 10_000;
+    const ban = (key: string, at: number, until: number, instanceId = 'gw1'): BanEntry => ({ action: 'ban', key, reason: `r ${key}`, source: 'abuse', instanceId, at, until });
+    const lift = (key: string, at: number, instanceId = 'gw1'): BanEntry => ({ action: 'unban', key, reason: '', source: 'operator', instanceId, at, until: null });
+    const write = (bans: BanEntry[]): Promise<boolean[]> => ledger.store.writeBatch({ shares: [], rejects: [], blocks: [], bans });
+    await write([
+      ban('203.0.113.1', t0, t0 + 60_000), // in force
+      ban('203.0.113.2', t0, t0 + 60_000), lift('203.0.113.2', t0 + 1000), // lifted
+      ban('203.0.113.3', t0, t0 + 5000), // expired
+      ban('2001:db8:1:2::/64', t0, t0 + 5000), ban('2001:db8:1:2::/64', t0 + 2000, t0 + 3_600_000), // banned again, longer
+      lift('203.0.113.5', t0), ban('203.0.113.5', t0 + 3000, t0 + 120_000), // banned after a lift
+      ban('203.0.113.6', t0 + 4000, t0 + 60_000), // lifted within the same millisecond (below): the later id decides
+      ban('203.0.113.7', t0, now), // expires exactly now
+      ban('198.51.100.9', t0, t0 + 60_000, 'gw2'), // another gateway's
+      lift('203.0.113.1', t0 + 5000, 'gw2'), // another gateway's lift does not lift ours
+    ]);
+    await write([lift('203.0.113.6', t0 + 4000)]);
+    const keys = async (instanceId: string, limit: number): Promise<string[]> => (await ledger.store.bansInForce(instanceId, now, limit)).map((e) => e.key);
+    assert.deepEqual(await keys('gw1', 100), ['2001:db8:1:2::/64', '203.0.113.5', '203.0.113.1']);
+    assert.deepEqual(await ledger.store.bansInForce('gw1', now, 1), [ban('2001:db8:1:2::/64', t0 + 2000, t0 + 3_600_000)], 'the entry as written');
+    assert.deepEqual(await keys('gw1', 2), ['2001:db8:1:2::/64', '203.0.113.5'], 'the soonest to expire left out');
+    assert.deepEqual(await keys('gw2', 100), ['198.51.100.9']);
+    assert.deepEqual(await keys('gw3', 100), []);
+    const later = await ledger.store.bansInForce('gw1', t0 + 60_000, 100);
+    assert.deepEqual(later.map((e) => e.key), ['2001:db8:1:2::/64', '203.0.113.5'], 'a minute on, 203.0.113.1 has expired');
   });
 
   test(`${b.name}: reward report — PPLNS and PROP against a hand-computed case, exact and summing to the reward`, opts, async (t) => {

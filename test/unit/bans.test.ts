@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { banKey, MemoryBanList } from '../../src/bans/BanList.js';
+import { banKey, MemoryBanList, type Ban } from '../../src/bans/BanList.js';
 import { silentLogger } from '../../src/config/logger.js';
 import { EventBus } from '../../src/events/EventBus.js';
 import { JobBook } from '../../src/jobs/JobBook.js';
@@ -41,6 +41,29 @@ test('MemoryBanList: bans expire by themselves, can be lifted, are listed, and s
   now += 600_000;
   assert.equal(bans.isBanned('192.0.2.9'), false, 'expired');
   assert.deepEqual(bans.list(), []);
+});
+
+test('MemoryBanList.restore: keeps bannedAt and until as read; expired bans and keys already banned are not taken; the bound drops the soonest to expire', () => {
+  let now = 2_000_000;
+  const bans = new MemoryBanList(2, () => now);
+  const read = (key: string, until: number): Ban => ({ key, reason: `booked ${key}`, bannedAt: 1_000_000, until });
+  assert.equal(bans.restore(read('198.51.100.1', now)), false, 'expired (until is now)');
+  assert.equal(bans.restore(read('198.51.100.2', now - 1)), false, 'expired');
+  assert.equal(bans.restore(read('2001:db8:1:2::/64', now + 60_000)), true);
+  assert.equal(bans.isBanned('2001:db8:1:2:ffff::1'), true, 'a restored /64 covers the whole /64');
+  assert.deepEqual(bans.list(), [read('2001:db8:1:2::/64', now + 60_000)], 'as read, not re-dated');
+  const live = bans.ban('203.0.113.7', 'live', 10);
+  assert.equal(bans.restore(read('203.0.113.7', now + 600_000)), false, 'the live entry is newer than the books');
+  assert.deepEqual(bans.list().find((b) => b.key === '203.0.113.7'), live);
+  // Full (2): a restored ban that expires sooner than all in the list is left out; one that outlasts the soonest takes its place.
+  assert.equal(bans.restore(read('192.0.2.1', now + 5_000)), false);
+  assert.equal(bans.restore(read('192.0.2.2', now + 30_000)), true);
+  assert.deepEqual(bans.list().map((b) => b.key).sort(), ['192.0.2.2', '2001:db8:1:2::/64']);
+  assert.equal(bans.size, 2);
+  // An expired entry frees its place first.
+  now += 30_000;
+  assert.equal(bans.restore(read('192.0.2.3', now + 1_000)), true, 'the expired 192.0.2.2 made room');
+  assert.deepEqual(bans.list().map((b) => b.key).sort(), ['192.0.2.3', '2001:db8:1:2::/64']);
 });
 
 test('solution rate cap: beyond maxSolutionsPerSecond a solution is refused unjudged; the bucket refills with time', async (t) => {

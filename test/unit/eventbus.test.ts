@@ -1,23 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
-import { createLogger } from '../../src/config/logger.js';
 import { EventBus } from '../../src/events/EventBus.js';
+import { capturedLogger } from '../support/logs.js';
 
 interface Events {
   a: { n: number };
   b: { n: number };
-}
-
-function capturedLogger(): { logger: ReturnType<typeof createLogger>; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: createLogger('info', sink), lines };
 }
 
 test('a throwing and a rejecting subscriber reach neither the emitter nor the other subscribers', async () => {

@@ -5,12 +5,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { test, type TestContext } from 'node:test';
-import { createLogger, silentLogger } from '../../src/config/logger.js';
+import { silentLogger } from '../../src/config/logger.js';
 import { readRegularFile, readRegularFileSync, WatchedFile, WatchedFileError } from '../../src/config/watchedFile.js';
 import { ConnectionLimiter } from '../../src/transports/ConnectionLimiter.js';
 import { TlsTransport } from '../../src/transports/TlsTransport.js';
+import { capturedLogger } from '../support/logs.js';
 import { makeCertFiles } from '../support/tls.js';
 
 function tempDir(t: TestContext): string {
@@ -59,15 +59,9 @@ test('WatchedFile: bad replacements are logged once each and keep the last good 
   const dir = tempDir(t);
   const file = path.join(dir, 'watched');
   writeFileSync(file, 'good-1');
-  const logged: { msg: string; code?: string }[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n')) if (line.trim() !== '') logged.push(JSON.parse(line) as { msg: string; code?: string });
-      done();
-    },
-  });
+  const { logger, lines: logged } = capturedLogger();
   const seen: string[] = [];
-  const watched = new WatchedFile({ path: file, maxBytes: 64, logger: createLogger('info', sink), label: 'test file', onContents: (data) => seen.push(data.toString()) });
+  const watched = new WatchedFile({ path: file, maxBytes: 64, logger, label: 'test file', onContents: (data) => seen.push(data.toString()) });
   t.after(() => watched.close());
   assert.equal(watched.loadSync(), true);
   renameSync(fifoAt(dir, 'f'), file);
