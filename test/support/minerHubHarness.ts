@@ -1,5 +1,6 @@
 // A real MinerHub (sessions, JobBook, the native verifier) in front of an in-test upstream, with connections that
-// record what they are sent: the gateway core without sockets, for the session and share-path unit tests.
+// record what they are sent: the gateway core without sockets, for the session and share-path unit tests and the
+// session fuzzers (test/support/fuzzers.ts SessionFuzzRig).
 import assert from 'node:assert/strict';
 import { silentLogger } from '../../src/config/logger.js';
 import { EventBus, type BlockEvent, type SessionEvent, type ShareEvent } from '../../src/events/EventBus.js';
