@@ -1,154 +1,24 @@
-// NodeLink against a scripted node stand-in (net/tls servers written here) and against SimNode.
+// NodeLink against the scripted node stand-in (test/support/scriptedNode.ts, plain or TLS) and against SimNode.
 // Real sockets on 127.0.0.1 only; never asserts on elapsed time (small timeouts in config, then wait for events).
 import assert from 'node:assert/strict';
-import { EventEmitter, once } from 'node:events';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createServer as createTlsServer } from 'node:tls';
 import { createLogger, type Logger } from '../../src/config/logger.js';
 import type { UpstreamConfig } from '../../src/config/schema.js';
 import { EventBus, type UpstreamEvent } from '../../src/events/EventBus.js';
-import { LineSplitter } from '../../src/protocol/LineSplitter.js';
 import { selfSignedPair } from '../../src/transports/certificates.js';
 import { NodeLink, type NodeLinkOptions } from '../../src/upstream/NodeLink.js';
 import { SimNode } from '../../src/sim/SimNode.js';
-import { LogCapture } from '../support/scriptedNode.js';
+import { INPUT, LogCapture, ScriptedNode, scriptedUpstreamConfig, type ScriptedConn } from '../support/scriptedNode.js';
 import type { BlockSubmitOutcome, UpstreamJob, UpstreamLogin } from '../../src/upstream/types.js';
 
 const HOST = '127.0.0.1';
 const NONCE = '00ab000000000001';
 const OUTPUT = 'c'.repeat(208);
-const INPUT = 'a1'.repeat(32);
 const BLOCK_HASH = 'b2'.repeat(32);
-
-type Json = Record<string, unknown>;
-
-/** One connection to the stand-in node: every line it got, parsed, and a way to answer. */
-class NodeConn extends EventEmitter {
-  readonly received: Json[] = [];
-  readonly rawLines: string[] = [];
-  private readonly splitter = new LineSplitter(1 << 16);
-  constructor(readonly socket: Socket) {
-    super();
-    socket.on('error', () => {});
-    socket.on('data', (chunk: Buffer) => {
-      for (const line of this.splitter.push(chunk)) {
-        this.rawLines.push(line);
-        const message = JSON.parse(line) as Json;
-        this.received.push(message);
-        this.emit('message', message);
-      }
-    });
-  }
-  send(message: Json): void {
-    this.socket.write(`${JSON.stringify({ jsonrpc: '2.0', ...message })}\n`);
-  }
-  sendRaw(text: string): void {
-    this.socket.write(text);
-  }
-  job(id: string, height: number, extra: Json = {}): void {
-    this.send({ method: 'job', id, input: INPUT, difficulty: 0x04000000, height, ...extra });
-  }
-  result(id: string, code: number, extra: Json = {}): void {
-    this.send({ method: 'result', id, code, description: String(code), ...extra });
-  }
-  async nextMessage(predicate: (message: Json) => boolean = () => true): Promise<Json> {
-    for (;;) {
-      const found = this.received.find(predicate);
-      if (found !== undefined) return found;
-      await once(this, 'message');
-    }
-  }
-}
-
-/**
- * A scripted node: answers login per `loginReply` (then sends `firstJob` if set), exposes connections for the
- * test to drive, and can drop everyone or restart on the same port.
- */
-class FakeNode extends EventEmitter {
-  readonly conns: NodeConn[] = [];
-  loginReply: (apiKey: unknown) => Json | undefined = () => ({ code: 0, description: 'Login successful', nonceprefix: 'ab12', forkheight: 10, forkheight2: 20 });
-  firstJob: { id: string; height: number } | undefined = undefined;
-  private server: Server;
-  port = 0;
-
-  constructor(private readonly tlsPems?: { cert: string; key: string }) {
-    super();
-    this.server = this.makeServer();
-  }
-
-  private makeServer(): Server {
-    const onSocket = (socket: Socket): void => {
-      const conn = new NodeConn(socket);
-      this.conns.push(conn);
-      conn.on('message', (message: Json) => {
-        if (message.method !== 'login') return;
-        const reply = this.loginReply(message.api_key);
-        if (reply === undefined) return;
-        conn.send({ method: 'result', id: message.id, ...reply });
-        if (reply.code !== 0) {
-          socket.end(); // the node closes after a failed login (docs/node-protocol.md)
-          return;
-        }
-        if (this.firstJob !== undefined) conn.job(this.firstJob.id, this.firstJob.height);
-      });
-      this.emit('connection', conn);
-    };
-    return this.tlsPems !== undefined ? createTlsServer(this.tlsPems, onSocket) : createNetServer(onSocket);
-  }
-
-  async listen(): Promise<number> {
-    this.server.listen(this.port, HOST);
-    await once(this.server, 'listening');
-    const address = this.server.address();
-    assert.ok(address !== null && typeof address === 'object');
-    this.port = address.port;
-    return this.port;
-  }
-
-  async nextConnection(): Promise<NodeConn> {
-    const [conn] = await once(this, 'connection');
-    return conn as NodeConn;
-  }
-
-  /** Drops every connection (the node "kicks" us). */
-  dropAll(): void {
-    for (const conn of this.conns) conn.socket.destroy();
-  }
-
-  async close(): Promise<void> {
-    this.dropAll();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  /** A node restart: everything closed, then listening again on the same port. */
-  async restart(): Promise<void> {
-    await this.close();
-    this.server = this.makeServer();
-    await this.listen();
-  }
-}
-
-function upstreamConfig(port: number, overrides: Partial<UpstreamConfig> = {}): UpstreamConfig {
-  return {
-    host: HOST,
-    port,
-    tls: false,
-    tlsVerify: false,
-    tlsCaFile: '',
-    apiKey: 'test-api-key-0001',
-    connectTimeoutMs: 2_000,
-    loginTimeoutMs: 2_000,
-    reconnectMinMs: 10,
-    reconnectMaxMs: 50,
-    resultTimeoutMs: 5_000,
-    maxLineBytes: 65_536,
-    ...overrides,
-  };
-}
 
 interface Harness {
   readonly link: NodeLink;
@@ -181,9 +51,9 @@ async function nextEvent<T>(link: NodeLink, event: 'login' | 'job' | 'down'): Pr
   return value as T;
 }
 
-const nodes: FakeNode[] = [];
-async function fakeNode(tlsPems?: { cert: string; key: string }): Promise<FakeNode> {
-  const node = new FakeNode(tlsPems);
+const nodes: ScriptedNode[] = [];
+async function scriptedNode(tlsPems?: { cert: string; key: string }): Promise<ScriptedNode> {
+  const node = new ScriptedNode(tlsPems);
   nodes.push(node);
   await node.listen();
   return node;
@@ -196,9 +66,10 @@ after(async () => {
 
 describe('login', () => {
   it('logs in with a well-formed line and reports the prefix and fork heights', async () => {
-    const node = await fakeNode();
+    const node = await scriptedNode();
+    node.loginReply = { code: 0, description: 'Login successful', nonceprefix: 'ab12', forkheight: 10, forkheight2: 20 };
     const connected = node.nextConnection();
-    const h = startLink(upstreamConfig(node.port));
+    const h = startLink(scriptedUpstreamConfig(node.port));
     const conn = await connected;
     const login = await nextEvent<UpstreamLogin>(h.link, 'login');
     assert.deepEqual(login, { noncePrefix: 'ab12', forkHeight: 10, forkHeight2: 20 });
@@ -213,13 +84,13 @@ describe('login', () => {
   });
 
   it('a refused api key (-32003) is logged as such and retried with backoff', async () => {
-    const node = await fakeNode();
+    const node = await scriptedNode();
     let attempts = 0;
     node.loginReply = () => {
       attempts += 1;
       return attempts < 3 ? { code: -32003, description: 'Login failed' } : { code: 0, description: 'Login successful' };
     };
-    const h = startLink(upstreamConfig(node.port));
+    const h = startLink(scriptedUpstreamConfig(node.port));
     const refused = await h.logs.waitFor((entry) => entry.level === 50 && /api key/.test(String(entry.msg)));
     assert.equal(refused.code, -32003);
     const login = await nextEvent<UpstreamLogin>(h.link, 'login');
@@ -230,10 +101,10 @@ describe('login', () => {
   });
 
   it('no login result within loginTimeoutMs drops the connection and tries again', async () => {
-    const node = await fakeNode();
+    const node = await scriptedNode();
     let attempts = 0;
     node.loginReply = () => (++attempts === 1 ? undefined : { code: 0, description: 'ok' });
-    const h = startLink(upstreamConfig(node.port, { loginTimeoutMs: 100 }));
+    const h = startLink(scriptedUpstreamConfig(node.port, { loginTimeoutMs: 100 }));
     await nextEvent(h.link, 'login');
     assert.equal(attempts, 2);
     assert.ok(h.states.some((s) => s.state === 'disconnected' && /no login result/.test(s.detail ?? '')));
@@ -242,9 +113,9 @@ describe('login', () => {
 
 describe('jobs', () => {
   it('emits valid jobs and logs (never crashes on) the node\'s malformed lines', async () => {
-    const node = await fakeNode();
+    const node = await scriptedNode();
     const connected = node.nextConnection();
-    const h = startLink(upstreamConfig(node.port));
+    const h = startLink(scriptedUpstreamConfig(node.port));
     const conn = await connected;
     await nextEvent(h.link, 'login');
     conn.sendRaw('this is not json\n');
@@ -262,11 +133,11 @@ describe('jobs', () => {
 });
 
 describe('submitBlock', () => {
-  async function loggedInWithJob(overrides: Partial<UpstreamConfig> = {}): Promise<{ h: Harness; conn: NodeConn; node: FakeNode }> {
-    const node = await fakeNode();
+  async function loggedInWithJob(overrides: Partial<UpstreamConfig> = {}): Promise<{ h: Harness; conn: ScriptedConn; node: ScriptedNode }> {
+    const node = await scriptedNode();
     node.firstJob = { id: '41', height: 500 };
     const connected = node.nextConnection();
-    const h = startLink(upstreamConfig(node.port, overrides));
+    const h = startLink(scriptedUpstreamConfig(node.port, overrides));
     const conn = await connected;
     await nextEvent(h.link, 'job');
     return { h, conn, node };
@@ -282,11 +153,11 @@ describe('submitBlock', () => {
   });
 
   it("writes the node's prefix digits in the node's own case (it compares case-sensitively)", async () => {
-    const node = await fakeNode();
+    const node = await scriptedNode();
     node.firstJob = { id: '41', height: 500 };
     node.loginReply = () => ({ code: 0, description: 'Login successful', nonceprefix: 'AbC1' });
     const connected = node.nextConnection();
-    const h = startLink(upstreamConfig(node.port));
+    const h = startLink(scriptedUpstreamConfig(node.port));
     const conn = await connected;
     await nextEvent(h.link, 'job');
     void h.link.submitBlock('41', 'abc1000000000001', OUTPUT);
@@ -333,6 +204,8 @@ describe('submitBlock', () => {
     const sent = h.link.submitBlock('41', NONCE, OUTPUT);
     await conn.nextMessage((m) => m.method === 'solution');
     assert.equal(conn.received.filter((m) => m.method === 'solution').length, 1);
+    // nor any other line the node could not parse (the scripted node keeps those as { unparsed })
+    assert.deepEqual(conn.received.filter((m) => 'unparsed' in m), []);
     conn.result('41', 1);
     assert.deepEqual(await sent, { status: 'accepted', code: 1 });
   });
@@ -340,9 +213,9 @@ describe('submitBlock', () => {
 
 describe('reconnect and queued blocks', () => {
   it('reconnects after the node drops the connection, and after a node restart', async () => {
-    const node = await fakeNode();
+    const node = await scriptedNode();
     node.firstJob = { id: '1', height: 10 };
-    const h = startLink(upstreamConfig(node.port));
+    const h = startLink(scriptedUpstreamConfig(node.port));
     await nextEvent(h.link, 'job');
     node.dropAll();
     assert.equal(await nextEvent<string>(h.link, 'down'), 'closed by the node');
@@ -359,10 +232,10 @@ describe('reconnect and queued blocks', () => {
   });
 
   it('a block not answered before the connection drops is sent again after re-login; unanswered if never answered', async () => {
-    const node = await fakeNode();
+    const node = await scriptedNode();
     node.firstJob = { id: '3', height: 30 };
     const connected = node.nextConnection();
-    const h = startLink(upstreamConfig(node.port, { resultTimeoutMs: 300 }));
+    const h = startLink(scriptedUpstreamConfig(node.port, { resultTimeoutMs: 300 }));
     const conn = await connected;
     await nextEvent(h.link, 'job');
     const outcome = h.link.submitBlock('3', NONCE, OUTPUT);
@@ -376,9 +249,9 @@ describe('reconnect and queued blocks', () => {
   });
 
   it('a block queued while down is sent after re-login when the first job is at the same height', async () => {
-    const node = await fakeNode();
+    const node = await scriptedNode();
     node.firstJob = { id: '5', height: 700 };
-    const h = startLink(upstreamConfig(node.port));
+    const h = startLink(scriptedUpstreamConfig(node.port));
     await nextEvent(h.link, 'job');
     node.loginReply = () => undefined; // hold the next login so the block is queued while down
     const reconnected = node.nextConnection();
@@ -397,9 +270,9 @@ describe('reconnect and queued blocks', () => {
   });
 
   it('a block queued while down is dropped (and logged) when the node has moved to a new height', async () => {
-    const node = await fakeNode();
+    const node = await scriptedNode();
     node.firstJob = { id: '5', height: 700 };
-    const h = startLink(upstreamConfig(node.port));
+    const h = startLink(scriptedUpstreamConfig(node.port));
     await nextEvent(h.link, 'job');
     node.firstJob = { id: '1', height: 701 };
     node.loginReply = () => undefined;
@@ -423,10 +296,10 @@ describe('reconnect and queued blocks', () => {
   });
 
   it('stop() resolves queued and unanswered blocks as dropped and closes the socket', async () => {
-    const node = await fakeNode();
+    const node = await scriptedNode();
     node.firstJob = { id: '8', height: 80 };
     const connected = node.nextConnection();
-    const h = startLink(upstreamConfig(node.port));
+    const h = startLink(scriptedUpstreamConfig(node.port));
     const conn = await connected;
     await nextEvent(h.link, 'job');
     const pending = h.link.submitBlock('8', NONCE, OUTPUT);
@@ -451,27 +324,27 @@ describe('TLS upstream', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('logs in over TLS to a self-signed node certificate (tlsVerify off, the default)', async () => {
-    const node = await fakeNode(pems);
+    const node = await scriptedNode(pems);
     node.firstJob = { id: '1', height: 2 };
-    const h = startLink(upstreamConfig(node.port, { tls: true }));
+    const h = startLink(scriptedUpstreamConfig(node.port, { tls: true }));
     const job = await nextEvent<UpstreamJob>(h.link, 'job');
     assert.equal(job.height, 2);
   });
 
   it('with tlsVerify, refuses the self-signed certificate unless tlsCaFile trusts it', async () => {
-    const node = await fakeNode(pems);
-    const refused = startLink(upstreamConfig(node.port, { tls: true, tlsVerify: true }));
+    const node = await scriptedNode(pems);
+    const refused = startLink(scriptedUpstreamConfig(node.port, { tls: true, tlsVerify: true }));
     await refused.logs.waitFor((e) => e.msg === 'node link down; reconnecting' && /socket error/.test(String(e.reason)));
     assert.equal(refused.logins.length, 0);
     await refused.link.stop();
 
-    const trusted = startLink(upstreamConfig(node.port, { tls: true, tlsVerify: true, tlsCaFile: join(dir, 'stratum.crt') }));
+    const trusted = startLink(scriptedUpstreamConfig(node.port, { tls: true, tlsVerify: true, tlsCaFile: join(dir, 'stratum.crt') }));
     await nextEvent(trusted.link, 'login');
   });
 
   it('an unreadable tlsCaFile is a typed error at construction', () => {
     assert.throws(
-      () => new NodeLink({ config: upstreamConfig(1, { tls: true, tlsCaFile: join(dir, 'missing.crt') }), logger: createLogger('silent') }),
+      () => new NodeLink({ config: scriptedUpstreamConfig(1, { tls: true, tlsCaFile: join(dir, 'missing.crt') }), logger: createLogger('silent') }),
       (error: Error & { code?: string }) => error.code === 'UPSTREAM_CA_LOAD',
     );
   });
@@ -482,7 +355,7 @@ describe('against SimNode', () => {
     // powCheck stubbed: this checks the link, not PoW (block difficulty 1: any solution passing PoW is a block)
     const sim = await SimNode.start({ tls: true, noncePrefix: 'c3', powCheck: () => true, chain: 'beam-mainnet', startHeight: 1000 });
     try {
-      const h = startLink(upstreamConfig(sim.port, { tls: true }));
+      const h = startLink(scriptedUpstreamConfig(sim.port, { tls: true }));
       const login = await nextEvent<UpstreamLogin>(h.link, 'login');
       assert.equal(login.noncePrefix, 'c3');
       const job = h.jobs[0] ?? (await nextEvent<UpstreamJob>(h.link, 'job'));

@@ -8,16 +8,13 @@ import { once } from 'node:events';
 import { connect as netConnect, type Socket } from 'node:net';
 import fc from 'fast-check';
 import { silentLogger } from '../../src/config/logger.js';
-import { EventBus } from '../../src/events/EventBus.js';
-import { JobBook } from '../../src/jobs/JobBook.js';
-import { MinerHub } from '../../src/stratum/MinerHub.js';
-import { VerifierPool } from '../../src/pow/VerifierPool.js';
 import { parseMessage, ProtocolError } from '../../src/protocol/messages.js';
 import { ConnectionLimiter } from '../../src/transports/ConnectionLimiter.js';
 import { WsTransport } from '../../src/transports/WsTransport.js';
 import { NodeLink } from '../../src/upstream/NodeLink.js';
 import type { UpstreamJob } from '../../src/upstream/types.js';
-import { FakeUpstream, RecordingConnection } from './gatewayDoubles.js';
+import { RecordingConnection } from './gatewayDoubles.js';
+import { MinerHubHarness } from './minerHubHarness.js';
 import { ScriptedNode, scriptedUpstreamConfig } from './scriptedNode.js';
 import { waitFor } from './wait.js';
 
@@ -164,36 +161,23 @@ export function fuzzCodec(numRuns: number, seed?: number): void {
 }
 
 /** A real MinerHub (sessions, JobBook, native verifier) with one live devnet job; connections record answers. */
-export class SessionFuzzRig {
-  readonly upstream = new FakeUpstream();
-  readonly bus = new EventBus();
-  readonly verifier = new VerifierPool({ concurrency: 1, maxQueued: 256 });
-  readonly jobs: JobBook;
-  readonly hub: MinerHub;
+export class SessionFuzzRig extends MinerHubHarness {
   readonly connections: RecordingConnection[] = [];
-  private nextId = 1;
 
   constructor() {
-    const logger = silentLogger();
-    this.jobs = new JobBook({ chain: 'devnet', minerJobLatencyMs: 0, jobHistory: 4, upstream: this.upstream, bus: this.bus, logger });
-    this.hub = new MinerHub({
-      stratum: { noncePrefixDigits: 4, shareDifficulty: 1, loginTimeoutMs: 60_000, malformedBudget: 10, maxPendingSolutions: 8 },
+    super({
       instanceId: '',
-      chain: 'devnet',
-      jobs: this.jobs,
-      upstream: this.upstream,
-      verifier: this.verifier,
+      jobHistory: 4,
+      maxQueued: 256,
+      maxPendingSolutions: 8,
       apiKeys: { openAccess: false, isAllowed: (key) => key === MINER_KEY },
-      bus: this.bus,
-      logger,
     });
     this.upstream.login('');
     this.upstream.job(10, 0);
   }
 
-  connect(): RecordingConnection {
-    const connection = new RecordingConnection(this.nextId++);
-    connection.handler = this.hub.accept(connection);
+  override connect(): RecordingConnection {
+    const connection = super.connect();
     this.connections.push(connection);
     return connection;
   }
@@ -201,12 +185,6 @@ export class SessionFuzzRig {
   /** Every line sent to any connection so far is well-formed. */
   checkAnswers(): void {
     for (const connection of this.connections) for (const line of connection.lines) assertWellFormedMinerLine(line);
-  }
-
-  async close(): Promise<void> {
-    this.hub.close();
-    this.jobs.close();
-    await this.verifier.close();
   }
 }
 

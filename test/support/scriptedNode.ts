@@ -1,9 +1,11 @@
-// A scripted stand-in for the node's stratum server (plain TCP on 127.0.0.1), for NodeLink tests that need the
-// node to misbehave on cue: skip answers, drop the link, send malformed login fields or random bytes.
+// A scripted stand-in for the node's stratum server (plain TCP, or TLS when given a key pair, on 127.0.0.1), for
+// NodeLink tests that need the node to behave (docs/node-protocol.md) or to misbehave on cue: skip or refuse
+// logins, drop the link, restart, send malformed login fields or random bytes.
 import assert from 'node:assert/strict';
 import { EventEmitter, once } from 'node:events';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
+import { createServer as createTlsServer } from 'node:tls';
 import { createLogger, type Logger } from '../../src/config/logger.js';
 import type { UpstreamConfig } from '../../src/config/schema.js';
 import { LineSplitter } from '../../src/protocol/LineSplitter.js';
@@ -80,30 +82,49 @@ export class ScriptedConn extends EventEmitter {
   }
 }
 
-/** Answers every login with `loginReply` (raw fields, so tests can send malformed ones) and then `firstJob`. */
+/** The node's answer to a login: result fields (raw, so tests can send malformed ones), or undefined for no answer. */
+export type LoginReply = Json | undefined;
+
+/**
+ * Answers every login with `loginReply` (or, when it is a function, with what it returns for that attempt) and then
+ * `firstJob`. After a refused login (code not 0) it closes the connection, as the node does (docs/node-protocol.md
+ * "Messages"). `restart()` closes everything and listens again on the same port.
+ */
 export class ScriptedNode extends EventEmitter {
   readonly conns: ScriptedConn[] = [];
-  loginReply: Json | undefined = { code: 0, description: 'Login successful', nonceprefix: 'ab12' };
+  loginReply: LoginReply | (() => LoginReply) = { code: 0, description: 'Login successful', nonceprefix: 'ab12' };
   firstJob: { id: string; height: number } | undefined = undefined;
-  private readonly server: Server;
+  private server: Server;
   port = 0;
 
-  constructor() {
+  /** With `tlsPems`, the node speaks TLS with that certificate (the node's default, docs/node-protocol.md). */
+  constructor(private readonly tlsPems?: { cert: string; key: string }) {
     super();
-    this.server = createServer((socket) => {
+    this.server = this.makeServer();
+  }
+
+  private makeServer(): Server {
+    const onSocket = (socket: Socket): void => {
       const conn = new ScriptedConn(socket);
       this.conns.push(conn);
       conn.on('message', (message: Json) => {
-        if (message.method !== 'login' || this.loginReply === undefined) return;
-        conn.send({ method: 'result', id: message.id, ...this.loginReply });
+        if (message.method !== 'login') return;
+        const reply = typeof this.loginReply === 'function' ? this.loginReply() : this.loginReply;
+        if (reply === undefined) return;
+        conn.send({ method: 'result', id: message.id, ...reply });
+        if (reply.code !== 0) {
+          socket.end();
+          return;
+        }
         if (this.firstJob !== undefined) conn.job(this.firstJob.id, this.firstJob.height);
       });
       this.emit('connection', conn);
-    });
+    };
+    return this.tlsPems !== undefined ? createTlsServer(this.tlsPems, onSocket) : createNetServer(onSocket);
   }
 
   async listen(): Promise<number> {
-    this.server.listen(0, '127.0.0.1');
+    this.server.listen(this.port, '127.0.0.1');
     await once(this.server, 'listening');
     const address = this.server.address();
     assert.ok(address !== null && typeof address === 'object');
@@ -123,6 +144,13 @@ export class ScriptedNode extends EventEmitter {
   async close(): Promise<void> {
     this.dropAll();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** A node restart: everything closed, then listening again on the same port. */
+  async restart(): Promise<void> {
+    await this.close();
+    this.server = this.makeServer();
+    await this.listen();
   }
 }
 

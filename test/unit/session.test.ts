@@ -1,107 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { silentLogger } from '../../src/config/logger.js';
-import { EventBus, type BlockEvent, type SessionEvent, type ShareEvent } from '../../src/events/EventBus.js';
-import { JobBook } from '../../src/jobs/JobBook.js';
-import type { ApiKeyChecker } from '../../src/stratum/ApiKeys.js';
-import { MinerHub, type MinerHubStratumConfig } from '../../src/stratum/MinerHub.js';
 import { difficultyToPacked } from '../../src/pow/difficulty.js';
-import type { NativeVerdict, SolutionInput, SolutionVerifier } from '../../src/pow/types.js';
-import { VerifierPool } from '../../src/pow/VerifierPool.js';
 import { encodeMessage, parseMessage } from '../../src/protocol/messages.js';
 import { ResultCode } from '../../src/protocol/resultCodes.js';
-import { FakeUpstream, RecordingConnection, waitFor, type Json } from '../support/gatewayDoubles.js';
+import { RecordingConnection, waitFor, type Json } from '../support/gatewayDoubles.js';
+import { MINER_KEY, MinerHubHarness } from '../support/minerHubHarness.js';
 import { mineDevnet } from '../support/solve.js';
 
-const MINER_KEY = 'miner-key-0001';
 const HARD = difficultyToPacked(2 ** 60);
-
-/** The real verifier (native addon via VerifierPool), with a switch to simulate an unavailable verifier. */
-class SwitchableVerifier implements SolutionVerifier {
-  readonly pool = new VerifierPool({ concurrency: 1 });
-  failNext = false;
-  /** While set, verification waits for it (solutions pile up in the pipeline). */
-  hold: Promise<void> | undefined;
-  verify(solution: SolutionInput): Promise<NativeVerdict> {
-    if (this.failNext) {
-      this.failNext = false;
-      return Promise.reject(new Error('queue full'));
-    }
-    const hold = this.hold;
-    return hold === undefined ? this.pool.verify(solution) : hold.then(() => this.pool.verify(solution));
-  }
-  close(): Promise<void> {
-    return this.pool.close();
-  }
-}
-
-interface Options extends Partial<MinerHubStratumConfig> {
-  instanceId?: string;
-  jobHistory?: number;
-  apiKeys?: ApiKeyChecker;
-}
-
-class Harness {
-  readonly upstream = new FakeUpstream();
-  readonly bus = new EventBus();
-  readonly verifier = new SwitchableVerifier();
-  readonly jobs: JobBook;
-  readonly hub: MinerHub;
-  readonly shares: ShareEvent[] = [];
-  readonly blocks: BlockEvent[] = [];
-  readonly sessionEvents: Array<{ kind: string; event: SessionEvent }> = [];
-  private nextConnectionId = 1;
-
-  constructor(options: Options = {}) {
-    const logger = silentLogger();
-    this.jobs = new JobBook({ chain: 'devnet', minerJobLatencyMs: 0, jobHistory: options.jobHistory ?? 64, upstream: this.upstream, bus: this.bus, logger });
-    this.hub = new MinerHub({
-      stratum: {
-        noncePrefixDigits: options.noncePrefixDigits ?? 4,
-        shareDifficulty: options.shareDifficulty ?? 1,
-        loginTimeoutMs: options.loginTimeoutMs ?? 60_000,
-        malformedBudget: options.malformedBudget ?? 10,
-        maxPendingSolutions: options.maxPendingSolutions ?? 64,
-        maxPendingSolutionsPerIp: options.maxPendingSolutionsPerIp ?? 1024,
-        maxPendingSolutionsTotal: options.maxPendingSolutionsTotal ?? 16_384,
-      },
-      instanceId: options.instanceId ?? '0a',
-      chain: 'devnet',
-      jobs: this.jobs,
-      upstream: this.upstream,
-      verifier: this.verifier,
-      apiKeys: options.apiKeys ?? { openAccess: false, isAllowed: (key) => key === MINER_KEY },
-      bus: this.bus,
-      logger,
-    });
-    this.bus.subscribe('share', 'test', (event) => this.shares.push(event));
-    this.bus.subscribe('block', 'test', (event) => this.blocks.push(event));
-    for (const kind of ['session.open', 'session.login', 'session.close'] as const) {
-      this.bus.subscribe(kind, 'test', (event) => this.sessionEvents.push({ kind, event }));
-    }
-  }
-
-  connect(): RecordingConnection {
-    const connection = new RecordingConnection(this.nextConnectionId++);
-    connection.handler = this.hub.accept(connection);
-    return connection;
-  }
-
-  /** Connects and logs in; returns the connection and its nonce prefix. */
-  loggedIn(): { connection: RecordingConnection; prefix: string } {
-    const connection = this.connect();
-    connection.receive(encodeMessage({ method: 'login', id: 'login', api_key: MINER_KEY }));
-    const reply = connection.byMethod('result')[0];
-    assert.equal(reply?.code, ResultCode.LoginOk);
-    return { connection, prefix: String(reply.nonceprefix ?? '') };
-  }
-
-  async close(): Promise<void> {
-    this.hub.close();
-    this.jobs.close();
-    await this.verifier.close();
-  }
-}
 
 function results(connection: RecordingConnection): Json[] {
   return connection.byMethod('result');
@@ -117,7 +23,7 @@ async function submit(connection: RecordingConnection, jobId: string, nonce: str
 
 
 test('login: result 0 with the nonce prefix and fork heights, then the current job with share difficulty and prefix', async (t) => {
-  const h = new Harness({ shareDifficulty: 2 ** 20 });
+  const h = new MinerHubHarness({ shareDifficulty: 2 ** 20 });
   t.after(() => h.close());
   h.upstream.login('', 100, 200);
   const upJob = h.upstream.job(5, HARD);
@@ -140,7 +46,7 @@ test('login: result 0 with the nonce prefix and fork heights, then the current j
 });
 
 test('share difficulty is capped by the block target so no block is lost', async (t) => {
-  const h = new Harness({ shareDifficulty: 2 ** 20 });
+  const h = new MinerHubHarness({ shareDifficulty: 2 ** 20 });
   t.after(() => h.close());
   const { connection } = h.loggedIn();
   h.upstream.job(5, difficultyToPacked(1000));
@@ -148,7 +54,7 @@ test('share difficulty is capped by the block target so no block is lost', async
 });
 
 test('prefix revoked: a node prefix that shrinks the session field closes the sessions that no longer fit', async (t) => {
-  const h = new Harness({ noncePrefixDigits: 6, instanceId: 'aaaa' });
+  const h = new MinerHubHarness({ noncePrefixDigits: 6, instanceId: 'aaaa' });
   t.after(() => h.close());
   const sessions = Array.from({ length: 258 }, () => h.loggedIn());
   assert.equal(sessions[0]!.prefix, 'aaaa000000');
@@ -160,7 +66,7 @@ test('prefix revoked: a node prefix that shrinks the session field closes the se
 });
 
 test('login failed: -32003 and the connection is closed', async (t) => {
-  const h = new Harness();
+  const h = new MinerHubHarness();
   t.after(() => h.close());
   const connection = h.connect();
   connection.receive(encodeMessage({ method: 'login', id: 'login', api_key: 'wrong-key-000' }));
@@ -171,7 +77,7 @@ test('login failed: -32003 and the connection is closed', async (t) => {
 });
 
 test('noncePrefixDigits 0: any number of sessions share the (empty) gateway prefix', async (t) => {
-  const h = new Harness({ noncePrefixDigits: 0, instanceId: '' });
+  const h = new MinerHubHarness({ noncePrefixDigits: 0, instanceId: '' });
   t.after(() => h.close());
   const sessions = Array.from({ length: 20 }, () => h.loggedIn());
   assert.ok(sessions.every((s) => s.prefix === '' && s.connection.closeReason === undefined));
@@ -180,7 +86,7 @@ test('noncePrefixDigits 0: any number of sessions share the (empty) gateway pref
 });
 
 test('prefixes exhausted: login refused with -32003; a closed session frees its prefix', async (t) => {
-  const h = new Harness({ noncePrefixDigits: 2, instanceId: '' });
+  const h = new MinerHubHarness({ noncePrefixDigits: 2, instanceId: '' });
   t.after(() => h.close());
   const all = Array.from({ length: 256 }, () => h.loggedIn());
   const first = all[0]!;
@@ -195,7 +101,7 @@ test('prefixes exhausted: login refused with -32003; a closed session frees its 
 });
 
 test('malformed and unknown messages: answered (id echoed when readable) until the budget is spent, then closed', async (t) => {
-  const h = new Harness({ malformedBudget: 3 });
+  const h = new MinerHubHarness({ malformedBudget: 3 });
   t.after(() => h.close());
   const connection = h.connect();
   connection.receive('');
@@ -211,7 +117,7 @@ test('malformed and unknown messages: answered (id echoed when readable) until t
 });
 
 test('login timeout: a connection that does not log in is closed by the hub sweep', async (t) => {
-  const h = new Harness({ loginTimeoutMs: 20 });
+  const h = new MinerHubHarness({ loginTimeoutMs: 20 });
   t.after(() => h.close());
   const idle = h.connect();
   const { connection } = h.loggedIn();
@@ -221,7 +127,7 @@ test('login timeout: a connection that does not log in is closed by the hub swee
 });
 
 test('solution pipeline: every result code, each check winning over the later ones', async (t) => {
-  const h = new Harness({ jobHistory: 2 });
+  const h = new MinerHubHarness({ jobHistory: 2 });
   t.after(() => h.close());
   const outsider = h.connect();
   const { connection, prefix } = h.loggedIn();
@@ -272,7 +178,7 @@ test('solution pipeline: every result code, each check winning over the later on
 });
 
 test('-32009 low difficulty share: valid PoW below the session share target', async (t) => {
-  const h = new Harness({ shareDifficulty: 2 ** 40 });
+  const h = new MinerHubHarness({ shareDifficulty: 2 ** 40 });
   t.after(() => h.close());
   const { connection, prefix } = h.loggedIn();
   const up = h.upstream.job(3, HARD);
@@ -282,7 +188,7 @@ test('-32009 low difficulty share: valid PoW below the session share target', as
 });
 
 test('verifier unavailable: -32004 "not verified", and a resend is judged afresh (not a duplicate)', async (t) => {
-  const h = new Harness();
+  const h = new MinerHubHarness();
   t.after(() => h.close());
   const { connection, prefix } = h.loggedIn();
   const up = h.upstream.job(3, HARD);
@@ -294,7 +200,7 @@ test('verifier unavailable: -32004 "not verified", and a resend is judged afresh
 });
 
 test('pending bound: solutions beyond maxPendingSolutions are refused at once, those in the pipeline still judged', async (t) => {
-  const h = new Harness({ maxPendingSolutions: 2 });
+  const h = new MinerHubHarness({ maxPendingSolutions: 2 });
   t.after(() => h.close());
   const { connection, prefix } = h.loggedIn();
   const up = h.upstream.job(3, HARD);
@@ -316,7 +222,7 @@ test('pending bound: solutions beyond maxPendingSolutions are refused at once, t
 });
 
 test('block: forwarded to the node before any reply or event, share accepted at once, outcome announced on the bus', async (t) => {
-  const h = new Harness();
+  const h = new MinerHubHarness();
   t.after(() => h.close());
   h.upstream.login('ABC');
   const { connection, prefix } = h.loggedIn();
@@ -346,7 +252,7 @@ test('block: forwarded to the node before any reply or event, share accepted at 
 });
 
 test('a block found just before the miner disconnects is still forwarded', async (t) => {
-  const h = new Harness();
+  const h = new MinerHubHarness();
   t.after(() => h.close());
   h.upstream.outcome = { status: 'rejected', code: 2 };
   const { connection, prefix } = h.loggedIn();
@@ -360,7 +266,7 @@ test('a block found just before the miner disconnects is still forwarded', async
 });
 
 test('new tip: cancel for the newest dead job, then the new job, to every logged-in session', (t) => {
-  const h = new Harness();
+  const h = new MinerHubHarness();
   t.after(() => h.close());
   const a = h.loggedIn();
   const b = h.loggedIn();
@@ -377,7 +283,7 @@ test('new tip: cancel for the newest dead job, then the new job, to every logged
 });
 
 test('upstream down then back: cancel at once, miners stay connected, next job immediately', (t) => {
-  const h = new Harness();
+  const h = new MinerHubHarness();
   t.after(() => h.close());
   const { connection } = h.loggedIn();
   h.upstream.job(1, HARD);
@@ -394,7 +300,7 @@ test('upstream down then back: cancel at once, miners stay connected, next job i
 });
 
 test('node prefix change on re-login: live sessions get the re-derived prefix in their next job', (t) => {
-  const h = new Harness();
+  const h = new MinerHubHarness();
   t.after(() => h.close());
   const { connection } = h.loggedIn();
   h.upstream.job(1, HARD);
@@ -405,7 +311,7 @@ test('node prefix change on re-login: live sessions get the re-derived prefix in
 });
 
 test('a throwing bus subscriber disturbs neither the miner nor other sessions', async (t) => {
-  const h = new Harness();
+  const h = new MinerHubHarness();
   t.after(() => h.close());
   h.bus.subscribe('share', 'test', () => {
     throw new Error('subscriber bug');
@@ -421,7 +327,7 @@ test('a throwing bus subscriber disturbs neither the miner nor other sessions', 
 });
 
 test('close: every session is closed with server-shutdown and the hub stops listening', async (t) => {
-  const h = new Harness();
+  const h = new MinerHubHarness();
   const { connection } = h.loggedIn();
   const waiting = h.connect();
   await h.close();

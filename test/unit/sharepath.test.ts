@@ -4,109 +4,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { silentLogger } from '../../src/config/logger.js';
-import { EventBus, type BlockEvent, type ShareEvent } from '../../src/events/EventBus.js';
-import { JobBook } from '../../src/jobs/JobBook.js';
-import { DEFAULT_BANS, MinerHub, type MinerHubStratumConfig } from '../../src/stratum/MinerHub.js';
+import { DEFAULT_BANS } from '../../src/stratum/MinerHub.js';
 import { difficultyToPacked } from '../../src/pow/difficulty.js';
-import type { NativeVerdict, SolutionInput, SolutionVerifier } from '../../src/pow/types.js';
-import { VerifierPool } from '../../src/pow/VerifierPool.js';
-import { encodeMessage } from '../../src/protocol/messages.js';
 import { ResultCode } from '../../src/protocol/resultCodes.js';
-import { FakeUpstream, RecordingConnection, waitFor, type Json } from '../support/gatewayDoubles.js';
+import { RecordingConnection, waitFor, type Json } from '../support/gatewayDoubles.js';
+import { MinerHubHarness, type MinerHubHarnessOptions } from '../support/minerHubHarness.js';
 import { mineDevnet } from '../support/solve.js';
 
-const MINER_KEY = 'miner-key-0001';
 const HARD = difficultyToPacked(2 ** 60);
 const DEVNET_OUTPUT_HEX = 72;
 /** Share-event reasons of solutions answered without verification. */
 const NOT_VERIFIED_REASONS = new Set(['too-many-pending', 'address-busy', 'verifier-unavailable']);
 
-/** A connection from a given IP address (the hub groups pending solutions by address). */
-function connectionFrom(id: number, address: string): RecordingConnection {
-  const connection = new RecordingConnection(id);
-  Object.defineProperty(connection, 'remoteAddress', { value: address });
-  return connection;
-}
-
-/** The real pool; while `hold` is set, verification waits for it (solutions stay pending). */
-class HoldingVerifier implements SolutionVerifier {
-  readonly pool: VerifierPool;
-  hold: Promise<void> | undefined;
-  constructor(maxQueued = 16_384) {
-    this.pool = new VerifierPool({ concurrency: 1, maxQueued });
-  }
-  verify(solution: SolutionInput): Promise<NativeVerdict> {
-    const hold = this.hold;
-    return hold === undefined ? this.pool.verify(solution) : hold.then(() => this.pool.verify(solution));
-  }
-  close(): Promise<void> {
-    return this.pool.close();
-  }
-}
-
-interface Options extends Partial<MinerHubStratumConfig> {
-  readonly maxSharesPerJob?: number;
-  readonly maxQueued?: number;
-  readonly verifierWindow?: number;
-}
-
-class Harness {
-  readonly upstream = new FakeUpstream();
-  readonly bus = new EventBus();
-  readonly verifier: HoldingVerifier;
-  readonly jobs: JobBook;
-  readonly hub: MinerHub;
-  readonly shares: ShareEvent[] = [];
-  readonly blocks: BlockEvent[] = [];
-  private nextConnectionId = 1;
-
-  constructor(options: Options = {}) {
-    const logger = silentLogger();
-    this.verifier = new HoldingVerifier(options.maxQueued);
-    this.jobs = new JobBook({ chain: 'devnet', minerJobLatencyMs: 0, jobHistory: 64, upstream: this.upstream, bus: this.bus, logger, maxSharesPerJob: options.maxSharesPerJob });
-    const { maxQueued: _q, verifierWindow, maxSharesPerJob: _m, ...stratum } = options;
-    this.hub = new MinerHub({
-      stratum: {
-        noncePrefixDigits: 4,
-        shareDifficulty: 1,
-        loginTimeoutMs: 60_000,
-        malformedBudget: 10,
-        maxPendingSolutions: 64,
-        maxPendingSolutionsPerIp: 1024,
-        maxPendingSolutionsTotal: 16_384,
-        // The share path alone: abuse control (which bans a session of 100 % junk) is tested in bans.test.ts.
-        bans: { ...DEFAULT_BANS, enabled: false, maxSolutionsPerSecond: 0 },
-        ...stratum,
-      },
-      instanceId: '0a',
-      chain: 'devnet',
-      jobs: this.jobs,
-      upstream: this.upstream,
-      verifier: this.verifier,
-      apiKeys: { openAccess: false, isAllowed: (key) => key === MINER_KEY },
-      bus: this.bus,
-      logger,
-      verifierWindow,
-    });
-    this.bus.subscribe('share', 'test', (event) => this.shares.push(event));
-    this.bus.subscribe('block', 'test', (event) => this.blocks.push(event));
-  }
-
-  loggedIn(address = '127.0.0.1'): { connection: RecordingConnection; prefix: string } {
-    const connection = connectionFrom(this.nextConnectionId++, address);
-    connection.handler = this.hub.accept(connection);
-    connection.receive(encodeMessage({ method: 'login', id: 'login', api_key: MINER_KEY }));
-    const reply = connection.byMethod('result')[0];
-    assert.equal(reply?.code, ResultCode.LoginOk);
-    return { connection, prefix: String(reply.nonceprefix ?? '') };
-  }
-
-  async close(): Promise<void> {
-    this.hub.close();
-    this.jobs.close();
-    await this.verifier.close();
-  }
+/** The share path alone: abuse control (which bans a session of 100 % junk) is tested in bans.test.ts. */
+function sharePathHarness(options: MinerHubHarnessOptions = {}): MinerHubHarness {
+  return new MinerHubHarness({ bans: { ...DEFAULT_BANS, enabled: false, maxSolutionsPerSecond: 0 }, ...options });
 }
 
 /** Answers to solutions (the login reply left out). */
@@ -132,7 +44,7 @@ function junk(prefix: string, counter: number): { nonce: string; output: string 
 }
 
 test('finding 1: a burst of invalid solutions never makes the gateway forget an accepted share (resend is -32006)', async (t) => {
-  const h = new Harness();
+  const h = sharePathHarness();
   t.after(() => h.close());
   const { connection, prefix } = h.loggedIn();
   const up = h.upstream.job(3, HARD);
@@ -156,7 +68,7 @@ test('finding 1: a burst of invalid solutions never makes the gateway forget an 
 });
 
 test('finding 1: an invalid solution does not block a later valid one, a solution in verification blocks its twin', async (t) => {
-  const h = new Harness();
+  const h = sharePathHarness();
   t.after(() => h.close());
   const a = h.loggedIn();
   const up = h.upstream.job(3, HARD);
@@ -175,7 +87,7 @@ test('finding 1: an invalid solution does not block a later valid one, a solutio
 });
 
 test('finding 3: stale and malformed solutions sent while the verifier is busy get their own codes, not "too many pending"', async (t) => {
-  const h = new Harness({ maxPendingSolutions: 4, malformedBudget: 3 });
+  const h = sharePathHarness({ maxPendingSolutions: 4, malformedBudget: 3 });
   t.after(() => h.close());
   const { connection, prefix } = h.loggedIn();
   const old = h.upstream.job(3, HARD);
@@ -202,7 +114,7 @@ test('finding 3: stale and malformed solutions sent while the verifier is busy g
 
 test('finding 2: sessions from two addresses filling the verifier cannot make it refuse a third address', async (t) => {
   // The verifier queue holds 128; two addresses × 4 sessions × 32 junk solutions = 256 would fill it twice over.
-  const h = new Harness({ maxQueued: 128, verifierWindow: 64, maxPendingSolutions: 32, maxPendingSolutionsPerIp: 48 });
+  const h = sharePathHarness({ maxQueued: 128, verifierWindow: 64, maxPendingSolutions: 32, maxPendingSolutionsPerIp: 48 });
   t.after(() => h.close());
   const up = h.upstream.job(3, difficultyToPacked(4));
   const attackers = ['10.0.0.2', '10.0.0.3'].flatMap((address) => [0, 1, 2, 3].map(() => h.loggedIn(address)));
@@ -229,7 +141,7 @@ test('finding 2: sessions from two addresses filling the verifier cannot make it
 });
 
 test('finding 2: a session over its share of a full address spends its malformed budget; a light one on that address does not', async (t) => {
-  const h = new Harness({ maxPendingSolutionsPerIp: 8, malformedBudget: 3 });
+  const h = sharePathHarness({ maxPendingSolutionsPerIp: 8, malformedBudget: 3 });
   t.after(() => h.close());
   const up = h.upstream.job(3, HARD);
   const hog = h.loggedIn('10.0.0.5');
