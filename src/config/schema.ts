@@ -137,6 +137,7 @@ export interface LedgerConfig {
   sqliteSynchronous: SqliteSynchronous;
   timeoutMs: number;
   statisticsIntervalMs: number;
+  probeIntervalMs: number;
 }
 
 /** The WebSocket event API (docs/event-api.md). */
@@ -419,10 +420,15 @@ export const configSchema: convict.Schema<GatewayConfig> = {
       env: 'EQUIGATE_LEDGER_RETENTION_HOURS',
     },
     sqliteSynchronous: { doc: 'SQLite synchronous: normal (survives a process crash; power loss may lose the last commits) or full (fsync every commit).', format: ['normal', 'full'], default: 'normal', env: 'EQUIGATE_LEDGER_SQLITE_SYNCHRONOUS' },
-    timeoutMs: { doc: 'PostgreSQL connect and statement timeout; for SQLite, the longest wait for an answer from its thread (docs/ledger.md).', format: intIn({ min: 100, max: 600_000 }), default: 5000 },
+    timeoutMs: { doc: 'PostgreSQL connect and statement timeout; for SQLite, the longest a write waits for another connection\'s lock (docs/ledger.md "SQLite on its own thread").', format: intIn({ min: 100, max: 600_000 }), default: 5000 },
     statisticsIntervalMs: {
       doc: 'Pause between refreshes of the statistics the operations show from the ledger (longer by itself when a refresh is slow: at most ~5 % of the time).',
       format: intIn({ min: 250, max: 600_000 }),
+      default: 5000,
+    },
+    probeIntervalMs: {
+      doc: 'While nothing is written for this long, the database is pinged, so its state on the bus and /ready stays true on an idle gateway (0 = off).',
+      format: intIn({ min: 100, max: 600_000, offAllowed: true }),
       default: 5000,
     },
   },

@@ -30,6 +30,8 @@ export interface BookKeeperOptions {
   readonly retryMaxMs: number;
   /** Roll-up of shares older than this many hours (0 = never). */
   readonly retentionHours: number;
+  /** While nothing is written, the database is pinged this often so its state (and /ready) stays true (0 = never). */
+  readonly probeIntervalMs?: number;
   readonly now?: () => number;
 }
 
@@ -81,6 +83,10 @@ export class BookKeeper implements BanRecorder, BanHistory {
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly expiryTimer: NodeJS.Timeout;
   private readonly rollupTimer: NodeJS.Timeout | undefined;
+  private readonly probeTimer: NodeJS.Timeout | undefined;
+  /** When a write or probe last reached the database (ms, this.now()). */
+  private lastContactAt: number;
+  private probing = false;
   /** Transactions in flight (at most writeConcurrency). */
   private readonly writing = new Set<Promise<void>>();
   private readonly writeConcurrency: number;
@@ -104,6 +110,12 @@ export class BookKeeper implements BanRecorder, BanHistory {
     if (o.retentionHours > 0) {
       this.rollupTimer = setInterval(() => void this.rollUp(), ROLLUP_EVERY_MS);
       this.rollupTimer.unref();
+    }
+    this.lastContactAt = this.now();
+    const probeMs = o.probeIntervalMs ?? 0;
+    if (probeMs > 0) {
+      this.probeTimer = setInterval(() => void this.probe(probeMs), probeMs);
+      this.probeTimer.unref();
     }
     if (o.bus !== undefined) {
       this.unsubscribe.push(o.bus.subscribe('share', 'ledger', (e) => this.countReject(e)));
@@ -259,6 +271,7 @@ export class BookKeeper implements BanRecorder, BanHistory {
         }
       }
       batch.forEach((p, i) => p.resolve(held[i] === true ? 'recorded' : 'duplicate'));
+      this.lastContactAt = this.now();
       this.setState('available');
       this.retryDelay = this.o.retryMinMs;
     } catch (err) {
@@ -279,6 +292,26 @@ export class BookKeeper implements BanRecorder, BanHistory {
           this.startWrite();
         }, delay);
       }
+    }
+  }
+
+  /**
+   * The idle probe: with nothing written for a probe interval and nothing waiting, one ping tells whether the books
+   * still answer, so an idle gateway whose database went away says so (bus `ledger`, /ready) before a miner's share
+   * finds out, and says so again when it is back. Never while writes run or retry: they report the state themselves.
+   */
+  private async probe(intervalMs: number): Promise<void> {
+    if (this.probing || this.stateNow === 'closed' || this.writing.size > 0 || this.retryTimer !== undefined || this.hasWork()) return;
+    if (this.now() - this.lastContactAt < intervalMs) return;
+    this.probing = true;
+    try {
+      await this.o.store.ping();
+      this.lastContactAt = this.now();
+      if (!this.hasWork() && this.retryTimer === undefined) this.setState('available');
+    } catch (err) {
+      if (this.writing.size === 0 && this.retryTimer === undefined) this.setState('unavailable', err);
+    } finally {
+      this.probing = false;
     }
   }
 
@@ -361,6 +394,7 @@ export class BookKeeper implements BanRecorder, BanHistory {
     this.retryTimer = undefined;
     clearInterval(this.expiryTimer);
     if (this.rollupTimer !== undefined) clearInterval(this.rollupTimer);
+    if (this.probeTimer !== undefined) clearInterval(this.probeTimer);
     // A write still running when the deadline passed ends before the store closes; what a failed one puts back on
     // the queue is answered below, so no share waits for an answer that never comes.
     await Promise.allSettled([...this.writing]);

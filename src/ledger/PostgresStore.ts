@@ -351,6 +351,14 @@ export class PostgresStore implements LedgerStore {
 
   private closed = false;
 
+  async ping(): Promise<void> {
+    try {
+      await this.pool.query('SELECT 1');
+    } catch (err) {
+      throw new LedgerError('write-failed', `PostgreSQL ledger does not answer: ${String(err)}`, false, { cause: err });
+    }
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -430,6 +430,15 @@ export class SqliteStore implements LedgerStore {
     return Promise.resolve(rows);
   }
 
+  ping(): Promise<void> {
+    try {
+      this.db.prepare('SELECT 1').get();
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(new LedgerError('write-failed', `SQLite ledger does not answer: ${String(err)}`, false, { cause: err }));
+    }
+  }
+
   close(): Promise<void> {
     if (this.db.open) this.db.close();
     return Promise.resolve();

@@ -235,6 +235,9 @@ export class SqliteThreadStore implements LedgerStore {
   workTotalPaid(): ReturnType<LedgerStore['workTotalPaid']> {
     return this.run('workTotalPaid');
   }
+  ping(): ReturnType<LedgerStore['ping']> {
+    return this.run('ping');
+  }
 
   /**
    * Closes the database on its thread and waits for the thread to end, at most answerDeadlineMs. A thread still

@@ -158,6 +158,8 @@ export interface LedgerStore {
   recordWorkPayout(entry: WorkPayoutEntry): Promise<{ recorded: boolean; totals: WorkerTotals }>;
   workerTotals(address: string): Promise<WorkerTotals>;
   workTotalPaid(): Promise<number>;
+  /** The cheapest round trip to the database (the idle probe: BookKeeper); throws LedgerError when it cannot answer. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 

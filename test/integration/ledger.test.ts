@@ -16,7 +16,8 @@ import { shareWeight, splitExactly } from '../../src/ledger/weights.js';
 import { LedgerStatisticsSource } from '../../src/operations/LedgerStatisticsSource.js';
 import { MemoryBanList } from '../../src/bans/BanList.js';
 import { recordedBanList } from '../../src/bans/BanRecorder.js';
-import { pgServerUrl, PG_SKIP_REASON, ledgerBackends, type LedgerBackend } from '../support/postgres.js';
+import { pgServerUrl, PG_SKIP_REASON, PrivateCluster, ledgerBackends, type LedgerBackend } from '../support/postgres.js';
+import { waitFor } from '../support/wait.js';
 import { REPO_ROOT } from '../support/e2e.js';
 import { ledgerShare as share } from '../support/ledger.js';
 import type { BanEntry, ShareRecord } from '../../src/ledger/types.js';
@@ -354,6 +355,20 @@ function ledgerSuite(b: LedgerBackend): void {
     assert.equal((await ledger.store.shares()).length, 1);
   });
 
+  test(`${b.name}: an idle ledger whose database stops answering says so on the bus by its probe, with no share written`, opts, async (t) => {
+    const bus = new EventBus<GatewayEvents>();
+    const states: string[] = [];
+    bus.subscribe('ledger', 'test', (e) => states.push(e.state));
+    const ledger = await open(t, await b.url(t), { probeIntervalMs: 100 }, bus);
+    await new Promise((r) => setTimeout(r, 300)); // probes that find the database answering change nothing
+    assert.deepEqual(states, []);
+    assert.equal(ledger.state, 'available');
+    await ledger.store.close(); // the database goes away under an idle ledger
+    await waitFor(() => ledger.state === 'unavailable', 'the probe finds the database gone', 10_000);
+    assert.deepEqual(states, ['unavailable']);
+    assert.equal(ledger.buffered, 0);
+  });
+
   test(`${b.name}: a broken store answers 'unavailable' within shareWaitMs, bounded, and reports it on the bus`, opts, async (t) => {
     const bus = new EventBus<GatewayEvents>();
     const states: string[] = [];
@@ -403,6 +418,21 @@ async function cli(args: string[]): Promise<{ code: number | null; text: string 
   const [code] = (await once(child, 'exit')) as [number | null];
   return { code, text };
 }
+
+test('postgres: an idle ledger notices PostgreSQL stopping and starting again by its probe, with no share written', { timeout: 180_000, skip: PG_SERVER === undefined ? PG_SKIP_REASON : false }, async (t) => {
+  const cluster = await PrivateCluster.create();
+  t.after(() => cluster.destroy());
+  const bus = new EventBus<GatewayEvents>();
+  const states: string[] = [];
+  bus.subscribe('ledger', 'test', (e) => states.push(e.state));
+  const ledger = await open(t, cluster.url, { probeIntervalMs: 100, timeoutMs: 1000 }, bus);
+  cluster.stop();
+  await waitFor(() => ledger.state === 'unavailable', 'the probe finds PostgreSQL gone', 30_000);
+  cluster.start();
+  await waitFor(() => ledger.state === 'available', 'the probe finds PostgreSQL back', 60_000);
+  assert.deepEqual(states, ['unavailable', 'available']);
+  assert.equal(await ledger.record(share()), 'recorded');
+});
 
 test('ledger.url: none opens no books; a bad URL and bad ranges are refused with the key named', async () => {
   assert.equal(await openLedger({ ...LEDGER_DEFAULTS, url: 'none' }, { instanceId: '', logger: silentLogger() }), undefined);
