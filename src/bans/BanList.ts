@@ -30,7 +30,8 @@ export function banKey(ip: string): string {
 
 /** The key a ban is kept under, from an address or from a key already (an IPv6 "…::/64"). */
 export function banKeyOf(ipOrKey: string): string {
-  return ipOrKey.endsWith('/64') ? ipOrKey : banKey(ipOrKey);
+  // A /64 key however it is written (case, `::` placement) names the same group as any of its addresses.
+  return ipOrKey.endsWith('/64') ? addressGroup(ipOrKey.slice(0, -3)) : banKey(ipOrKey);
 }
 
 export class MemoryBanList implements BanList {

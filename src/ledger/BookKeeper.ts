@@ -84,8 +84,8 @@ export class BookKeeper implements BanRecorder, BanHistory {
   private readonly expiryTimer: NodeJS.Timeout;
   private readonly rollupTimer: NodeJS.Timeout | undefined;
   private readonly probeTimer: NodeJS.Timeout | undefined;
-  /** When a write or probe last reached the database (ms, this.now()). */
-  private lastContactAt: number;
+  /** When a write last committed (ms, this.now()): the probe is for idle books only. */
+  private lastWriteAt: number;
   private probing = false;
   /** Transactions in flight (at most writeConcurrency). */
   private readonly writing = new Set<Promise<void>>();
@@ -111,7 +111,7 @@ export class BookKeeper implements BanRecorder, BanHistory {
       this.rollupTimer = setInterval(() => void this.rollUp(), ROLLUP_EVERY_MS);
       this.rollupTimer.unref();
     }
-    this.lastContactAt = this.now();
+    this.lastWriteAt = this.now();
     const probeMs = o.probeIntervalMs ?? 0;
     if (probeMs > 0) {
       this.probeTimer = setInterval(() => void this.probe(probeMs), probeMs);
@@ -271,7 +271,7 @@ export class BookKeeper implements BanRecorder, BanHistory {
         }
       }
       batch.forEach((p, i) => p.resolve(held[i] === true ? 'recorded' : 'duplicate'));
-      this.lastContactAt = this.now();
+      this.lastWriteAt = this.now();
       this.setState('available');
       this.retryDelay = this.o.retryMinMs;
     } catch (err) {
@@ -296,20 +296,22 @@ export class BookKeeper implements BanRecorder, BanHistory {
   }
 
   /**
-   * The idle probe: with nothing written for a probe interval and nothing waiting, one ping tells whether the books
-   * still answer, so an idle gateway whose database went away says so (bus `ledger`, /ready) before a miner's share
+   * The idle probe: with nothing written for a probe interval and nothing waiting, one ping (which takes the write
+   * path as far as it can without writing: LedgerStore.ping) tells whether the books could take a write, so an idle gateway whose database went away says so (bus `ledger`, /ready) before a miner's share
    * finds out, and says so again when it is back. Never while writes run or retry: they report the state themselves.
    */
   private async probe(intervalMs: number): Promise<void> {
     if (this.probing || this.stateNow === 'closed' || this.writing.size > 0 || this.retryTimer !== undefined || this.hasWork()) return;
-    if (this.now() - this.lastContactAt < intervalMs) return;
+    if (this.now() - this.lastWriteAt < intervalMs) return;
     this.probing = true;
+    const writesBefore = this.lastWriteAt;
+    // A write that started or ended meanwhile knows better than this ping: its outcome stands.
+    const overtaken = (): boolean => this.lastWriteAt !== writesBefore || this.writing.size > 0 || this.retryTimer !== undefined || this.hasWork();
     try {
       await this.o.store.ping();
-      this.lastContactAt = this.now();
-      if (!this.hasWork() && this.retryTimer === undefined) this.setState('available');
+      if (!overtaken()) this.setState('available');
     } catch (err) {
-      if (this.writing.size === 0 && this.retryTimer === undefined) this.setState('unavailable', err);
+      if (!overtaken()) this.setState('unavailable', err);
     } finally {
       this.probing = false;
     }

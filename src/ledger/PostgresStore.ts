@@ -352,11 +352,14 @@ export class PostgresStore implements LedgerStore {
   private closed = false;
 
   async ping(): Promise<void> {
+    let readOnly: boolean;
     try {
-      await this.pool.query('SELECT 1');
+      const res = await this.pool.query<{ ro: boolean }>("SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on' AS ro");
+      readOnly = res.rows[0]?.ro === true;
     } catch (err) {
       throw new LedgerError('write-failed', `PostgreSQL ledger does not answer: ${String(err)}`, false, { cause: err });
     }
+    if (readOnly) throw new LedgerError('write-failed', 'PostgreSQL ledger is read-only (a standby, or default_transaction_read_only)');
   }
 
   async close(): Promise<void> {

@@ -147,6 +147,7 @@ export class SqliteStore implements LedgerStore {
   private readonly addBan: Database.Statement;
   private readonly writeTx: Database.Transaction<(batch: WriteBatch) => boolean[]>;
   private readonly busyTimeoutMs: number;
+  private readonly pingTx: Database.Transaction<() => void>;
 
   constructor(options: SqliteStoreOptions) {
     if (options.file !== ':memory:') mkdirSync(path.dirname(path.resolve(options.file)), { recursive: true });
@@ -162,6 +163,7 @@ export class SqliteStore implements LedgerStore {
     this.db.pragma('busy_timeout = 0');
     this.busyTimeoutMs = Math.floor(options.busyTimeoutMs ?? 5000);
     this.migrate();
+    this.pingTx = this.db.transaction(() => undefined);
     this.tokenOf = this.db.prepare('SELECT token FROM shares WHERE upstream_job_id = ? AND nonce = ? AND output_hash = ?').pluck();
     this.addReject = this.db.prepare(
       `INSERT INTO rejects (minute, miner, worker, code, count) VALUES (?, ?, ?, ?, ?)
@@ -432,7 +434,9 @@ export class SqliteStore implements LedgerStore {
 
   ping(): Promise<void> {
     try {
-      this.db.prepare('SELECT 1').get();
+      // The write lock, taken and given back: a `SELECT 1` would answer even while another connection holds the
+      // lock every write needs. Nothing is written.
+      this.withWriteLock(() => this.pingTx.immediate());
       return Promise.resolve();
     } catch (err) {
       return Promise.reject(new LedgerError('write-failed', `SQLite ledger does not answer: ${String(err)}`, false, { cause: err }));

@@ -158,7 +158,10 @@ export interface LedgerStore {
   recordWorkPayout(entry: WorkPayoutEntry): Promise<{ recorded: boolean; totals: WorkerTotals }>;
   workerTotals(address: string): Promise<WorkerTotals>;
   workTotalPaid(): Promise<number>;
-  /** The cheapest round trip to the database (the idle probe: BookKeeper); throws LedgerError when it cannot answer. */
+  /**
+   * Whether the books could take a write now, without writing (the idle probe: BookKeeper): SQLite takes and drops
+   * the write lock, PostgreSQL answers and is not a read-only standby. Throws LedgerError when not.
+   */
   ping(): Promise<void>;
   close(): Promise<void>;
 }

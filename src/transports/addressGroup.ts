@@ -22,13 +22,17 @@ function ipv6Groups(ip: string): number[] {
   return [...left, ...new Array<number>(Math.max(0, 8 - left.length - right.length)).fill(0), ...right];
 }
 
-/** IPv4 (also v4-mapped) as is, IPv6 as "a:b:c:d::/64" (lowercase, no leading zeros); anything else unchanged. */
+/**
+ * IPv4 as is, also IPv4-mapped IPv6 however it is written (::ffff:1.2.3.4, ::ffff:102:304, 0:0:0:0:0:ffff:…);
+ * IPv6 as "a:b:c:d::/64" (lowercase, no leading zeros); anything else unchanged.
+ */
 export function addressGroup(ip: string): string {
-  const mapped = ip.toLowerCase().startsWith('::ffff:') ? ip.slice(7) : ip;
-  if (isIPv4(mapped)) return mapped;
-  if (isIPv6(ip)) {
-    const groups = ipv6Groups(ip.toLowerCase()).slice(0, 4);
-    return `${groups.map((g) => g.toString(16)).join(':')}::/64`;
+  if (isIPv4(ip)) return ip;
+  if (!isIPv6(ip)) return ip;
+  const groups = ipv6Groups(ip.toLowerCase());
+  if (groups.length === 8 && groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
+    const [hi = 0, lo = 0] = groups.slice(6);
+    return `${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
   }
-  return ip;
+  return `${groups.slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`;
 }

@@ -355,20 +355,6 @@ function ledgerSuite(b: LedgerBackend): void {
     assert.equal((await ledger.store.shares()).length, 1);
   });
 
-  test(`${b.name}: an idle ledger whose database stops answering says so on the bus by its probe, with no share written`, opts, async (t) => {
-    const bus = new EventBus<GatewayEvents>();
-    const states: string[] = [];
-    bus.subscribe('ledger', 'test', (e) => states.push(e.state));
-    const ledger = await open(t, await b.url(t), { probeIntervalMs: 100 }, bus);
-    await new Promise((r) => setTimeout(r, 300)); // probes that find the database answering change nothing
-    assert.deepEqual(states, []);
-    assert.equal(ledger.state, 'available');
-    await ledger.store.close(); // the database goes away under an idle ledger
-    await waitFor(() => ledger.state === 'unavailable', 'the probe finds the database gone', 10_000);
-    assert.deepEqual(states, ['unavailable']);
-    assert.equal(ledger.buffered, 0);
-  });
-
   test(`${b.name}: a broken store answers 'unavailable' within shareWaitMs, bounded, and reports it on the bus`, opts, async (t) => {
     const bus = new EventBus<GatewayEvents>();
     const states: string[] = [];
@@ -418,6 +404,27 @@ async function cli(args: string[]): Promise<{ code: number | null; text: string 
   const [code] = (await once(child, 'exit')) as [number | null];
   return { code, text };
 }
+
+test('sqlite: an idle ledger notices another connection holding the write lock by its probe, and its release, with no share written', async (t) => {
+  const [sqlite] = ledgerBackends();
+  assert.equal(sqlite?.name, 'sqlite');
+  const url = await sqlite.url(t);
+  const bus = new EventBus<GatewayEvents>();
+  const states: string[] = [];
+  bus.subscribe('ledger', 'test', (e) => states.push(e.state));
+  const ledger = await open(t, url, { probeIntervalMs: 100, timeoutMs: 100 }, bus);
+  await new Promise((r) => setTimeout(r, 300)); // probes that find the books writable change nothing
+  assert.deepEqual(states, []);
+  const other = new Database(url.slice('sqlite:'.length));
+  t.after(() => other.close());
+  other.exec('BEGIN IMMEDIATE'); // reads would still answer; a write could not
+  await waitFor(() => ledger.state === 'unavailable', 'the probe finds the write lock taken', 10_000);
+  other.exec('COMMIT');
+  await waitFor(() => ledger.state === 'available', 'the probe finds the books writable again', 10_000);
+  assert.deepEqual(states, ['unavailable', 'available']);
+  assert.equal(ledger.buffered, 0);
+  assert.equal((await ledger.store.shares()).length, 0, 'the probe wrote nothing');
+});
 
 test('postgres: an idle ledger notices PostgreSQL stopping and starting again by its probe, with no share written', { timeout: 180_000, skip: PG_SERVER === undefined ? PG_SKIP_REASON : false }, async (t) => {
   const cluster = await PrivateCluster.create();

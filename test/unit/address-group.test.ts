@@ -14,6 +14,10 @@ test('addressGroup: IPv4 as is (also v4-mapped, any case), IPv6 by its /64 howev
   assert.equal(addressGroup('fe80::1%eth0'), 'fe80:0:0:0::/64');
   assert.equal(addressGroup('64:ff9b::192.0.2.1'), '64:ff9b:0:0::/64', 'an embedded IPv4 tail');
   assert.equal(addressGroup('not-an-address'), 'not-an-address');
+  for (const mapped of ['::ffff:1.2.3.4', '0:0:0:0:0:ffff:1.2.3.4', '::ffff:102:304', '::FFFF:0102:0304']) {
+    assert.equal(addressGroup(mapped), '1.2.3.4', `${mapped} is the IPv4 host 1.2.3.4, not the ::/64 of ::1`);
+  }
+  assert.equal(addressGroup('::1'), '0:0:0:0::/64');
 });
 
 test('the per-IP connection cap counts a whole IPv6 /64 as one address: a host cannot take a fresh address per connection', () => {
