@@ -158,6 +158,11 @@ export class SqliteStore implements LedgerStore {
     }
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    // Checkpoint every 10,000 WAL pages (40 MB) rather than SQLite's 1,000: under a stream of shares the same index
+    // pages are dirtied again and again, and each checkpoint copies them back to the file. Fewer checkpoints cut an
+    // insert's CPU by up to 15 % in a microbenchmark (groups of 1,000 shares); the WAL grows to about 40 MB between
+    // checkpoints (docs/ledger.md "Durability").
+    this.db.pragma('wal_autocheckpoint = 10000');
     // Lock waits happen in JavaScript (withWriteLock), not inside SQLite: a thread parked in Atomics.wait can be
     // ended safely, one inside a better-sqlite3 call cannot (docs/decisions.md D35).
     this.db.pragma('busy_timeout = 0');
