@@ -145,9 +145,9 @@ export class SqliteStore implements LedgerStore {
   private readonly addReject: Database.Statement;
   private readonly upsertBlock: Database.Statement;
   private readonly addBan: Database.Statement;
-  private readonly writeTx: Database.Transaction<(batch: WriteBatch) => boolean[]>;
+  private readonly writeTx: (batch: WriteBatch) => boolean[];
   private readonly busyTimeoutMs: number;
-  private readonly pingTx: Database.Transaction<() => void>;
+  private readonly pingTx: () => void;
 
   constructor(options: SqliteStoreOptions) {
     if (options.file !== ':memory:') mkdirSync(path.dirname(path.resolve(options.file)), { recursive: true });
@@ -163,12 +163,12 @@ export class SqliteStore implements LedgerStore {
     // insert's CPU by up to 15 % in a microbenchmark (groups of 1,000 shares); the WAL grows to about 40 MB between
     // checkpoints (docs/ledger.md "Durability").
     this.db.pragma('wal_autocheckpoint = 10000');
-    // Lock waits happen in JavaScript (withWriteLock), not inside SQLite: a thread parked in Atomics.wait can be
+    // Lock waits happen in JavaScript (writeTransaction), not inside SQLite: a thread parked in Atomics.wait can be
     // ended safely, one inside a better-sqlite3 call cannot (docs/decisions.md D35).
     this.db.pragma('busy_timeout = 0');
     this.busyTimeoutMs = Math.floor(options.busyTimeoutMs ?? 5000);
     this.migrate();
-    this.pingTx = this.db.transaction(() => undefined);
+    this.pingTx = this.writeTransaction(() => undefined);
     this.tokenOf = this.db.prepare('SELECT token FROM shares WHERE upstream_job_id = ? AND nonce = ? AND output_hash = ?').pluck();
     this.addReject = this.db.prepare(
       `INSERT INTO rejects (minute, miner, worker, code, count) VALUES (?, ?, ?, ?, ?)
@@ -184,7 +184,7 @@ export class SqliteStore implements LedgerStore {
       `INSERT INTO bans (action, ban_key, reason, source, instance_id, at, until) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (instance_id, ban_key, action, at) DO NOTHING`,
     );
-    this.writeTx = this.db.transaction((batch: WriteBatch) => {
+    this.writeTx = this.writeTransaction((batch: WriteBatch) => {
       // Multi-row INSERTs (ROWS_PER_INSERT at a time): the per-statement cost of the binding dominates single rows.
       const inserted = new Set<string>();
       for (let i = 0; i < batch.shares.length; i += ROWS_PER_INSERT) {
@@ -216,7 +216,7 @@ export class SqliteStore implements LedgerStore {
 
   // --- work service credit (docs/ledger.md "Work credit"): one immediate transaction per write ---
   private workStatements:
-    | { creditTx: Database.Transaction<(e: WorkCreditEntry) => boolean>; payoutTx: Database.Transaction<(e: WorkPayoutEntry) => boolean>; worker: Database.Statement; paid: Database.Statement }
+    | { creditTx: (e: WorkCreditEntry) => boolean; payoutTx: (e: WorkPayoutEntry) => boolean; worker: Database.Statement; paid: Database.Statement }
     | undefined;
 
   private work(): NonNullable<SqliteStore['workStatements']> {
@@ -232,12 +232,12 @@ export class SqliteStore implements LedgerStore {
     const bumpPaid = this.db.prepare(`INSERT INTO work_workers (address, micro_paid) VALUES (?, ?)
       ON CONFLICT (address) DO UPDATE SET micro_paid = micro_paid + excluded.micro_paid`);
     this.workStatements = {
-      creditTx: this.db.transaction((e: WorkCreditEntry) => {
+      creditTx: this.writeTransaction((e: WorkCreditEntry) => {
         if (insertCredit.run(e.key, e.address, e.hash, e.workType, e.difficulty, e.microUnits, e.at).changes === 0) return false;
         bumpWorker.run({ address: e.address, precache: e.workType === 'precache' ? 1 : 0, ondemand: e.workType === 'ondemand' ? 1 : 0, micro: e.microUnits, hash: e.hash });
         return true;
       }),
-      payoutTx: this.db.transaction((e: WorkPayoutEntry) => {
+      payoutTx: this.writeTransaction((e: WorkPayoutEntry) => {
         if (insertPayout.run(e.reference, e.address, e.microAmount, e.at).changes === 0) return false;
         bumpPaid.run(e.address, e.microAmount);
         return true;
@@ -251,7 +251,7 @@ export class SqliteStore implements LedgerStore {
   creditWork(entry: WorkCreditEntry): Promise<{ credited: boolean; totals: WorkerTotals }> {
     try {
       const work = this.work();
-      const credited = this.withWriteLock(() => work.creditTx.immediate(entry));
+      const credited = work.creditTx(entry);
       return Promise.resolve({ credited, totals: workerTotalsFromRow(work.worker.get(entry.address) as Record<string, unknown> | undefined) });
     } catch (err) {
       return Promise.reject(new LedgerError('write-failed', `SQLite work credit failed: ${String(err)}`, false, { cause: err }));
@@ -261,7 +261,7 @@ export class SqliteStore implements LedgerStore {
   recordWorkPayout(entry: WorkPayoutEntry): Promise<{ recorded: boolean; totals: WorkerTotals }> {
     try {
       const work = this.work();
-      const recorded = this.withWriteLock(() => work.payoutTx.immediate(entry));
+      const recorded = work.payoutTx(entry);
       return Promise.resolve({ recorded, totals: workerTotalsFromRow(work.worker.get(entry.address) as Record<string, unknown> | undefined) });
     } catch (err) {
       return Promise.reject(new LedgerError('write-failed', `SQLite work payout failed: ${String(err)}`, false, { cause: err }));
@@ -296,24 +296,28 @@ export class SqliteStore implements LedgerStore {
   }
 
   /**
-   * Runs an immediate transaction, retrying while another connection holds the write lock, for at most
-   * busyTimeoutMs; then the SQLITE_BUSY error ("database is locked") is thrown. Nothing is committed by a failed try.
+   * Every write of this store: `body` as an immediate transaction (the write lock taken at BEGIN), retried while
+   * another connection holds the lock, for at most busyTimeoutMs; then the SQLITE_BUSY error ("database is locked")
+   * is thrown. Nothing is committed by a failed try.
    */
-  private withWriteLock<T>(run: () => T): T {
-    const deadline = Date.now() + this.busyTimeoutMs;
-    for (;;) {
-      try {
-        return run();
-      } catch (err) {
-        if (!isBusy(err) || Date.now() >= deadline) throw err;
-        Atomics.wait(lockPause, 0, 0, LOCK_RETRY_MS);
+  private writeTransaction<A extends unknown[], R>(body: (...args: A) => R): (...args: A) => R {
+    const tx = this.db.transaction(body);
+    return (...args: A): R => {
+      const deadline = Date.now() + this.busyTimeoutMs;
+      for (;;) {
+        try {
+          return tx.immediate(...args);
+        } catch (err) {
+          if (!isBusy(err) || Date.now() >= deadline) throw err;
+          Atomics.wait(lockPause, 0, 0, LOCK_RETRY_MS);
+        }
       }
-    }
+    };
   }
 
   private migrate(): void {
     this.db.exec('CREATE TABLE IF NOT EXISTS ledger_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
-    const migrateTx = this.db.transaction(() => {
+    const migrateTx = this.writeTransaction(() => {
       const current = Number(this.db.prepare("SELECT value FROM ledger_meta WHERE key = 'schema_version'").pluck().get() ?? 0);
       if (current > LATEST_SCHEMA_VERSION) throw new LedgerError('newer-schema', newerSchemaMessage(current));
       for (const m of MIGRATIONS) {
@@ -323,7 +327,7 @@ export class SqliteStore implements LedgerStore {
       }
     });
     try {
-      this.withWriteLock(() => migrateTx.immediate());
+      migrateTx();
     } catch (err) {
       this.db.close();
       throw err;
@@ -332,7 +336,7 @@ export class SqliteStore implements LedgerStore {
 
   writeBatch(batch: WriteBatch): Promise<boolean[]> {
     try {
-      return Promise.resolve(this.withWriteLock(() => this.writeTx.immediate(batch)));
+      return Promise.resolve(this.writeTx(batch));
     } catch (err) {
       // better-sqlite3 rolls the transaction back before rethrowing: nothing of the batch was committed.
       return Promise.reject(new LedgerError('write-failed', `SQLite write failed: ${String(err)}`, false, { cause: err }));
@@ -340,7 +344,7 @@ export class SqliteStore implements LedgerStore {
   }
 
   rollUp(before: number, limit: number): Promise<number> {
-    const tx = this.db.transaction(() => {
+    const rollUpTx = this.writeTransaction(() => {
       const rows = this.db
         .prepare('SELECT id, miner, worker, share_packed, share_difficulty, at FROM shares WHERE at < ? ORDER BY at LIMIT ?')
         .all(before, limit) as Array<{ id: number; miner: string; worker: string; share_packed: number; share_difficulty: number; at: number }>;
@@ -372,7 +376,7 @@ export class SqliteStore implements LedgerStore {
       for (const r of rows) del.run(r.id);
       return rows.length;
     });
-    return Promise.resolve(this.withWriteLock(() => tx.immediate()));
+    return Promise.resolve(rollUpTx());
   }
 
   shares(filter: { sinceAt?: number } = {}): Promise<StoredShare[]> {
@@ -441,7 +445,7 @@ export class SqliteStore implements LedgerStore {
     try {
       // The write lock, taken and given back: a `SELECT 1` would answer even while another connection holds the
       // lock every write needs. Nothing is written.
-      this.withWriteLock(() => this.pingTx.immediate());
+      this.pingTx();
       return Promise.resolve();
     } catch (err) {
       return Promise.reject(new LedgerError('write-failed', `SQLite ledger does not answer: ${String(err)}`, false, { cause: err }));
