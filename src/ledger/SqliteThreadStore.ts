@@ -4,9 +4,10 @@
 // and timers for its whole duration. Here the loop only copies a batch out (structured clone) and its answer in.
 //
 // Waiting is bounded twice. Another connection's lock fails a write cleanly after busyTimeoutMs (SQLITE_BUSY, waited
-// for in JavaScript by SqliteStore: nothing committed, the group commit retries). A thread that gives no answer by answerDeadlineMs fails that request
-// as ambiguous (it may still commit: the group commit settles it by token), and until the late answer comes, new
-// requests fail at once without being posted, so a wedged thread never collects an unbounded queue of batches.
+// for in JavaScript by SqliteStore: nothing committed, the group commit retries). A thread that gives no answer by
+// answerDeadlineMs fails that request as ambiguous (it may still commit: the group commit settles it by token), and
+// until the late answer comes, new requests fail at once without being posted, so a wedged thread never collects an
+// unbounded queue of batches.
 // The thread is never terminated from here: ending a thread inside a better-sqlite3 call can abort the whole process
 // (docs/decisions.md D35). A thread that ends by itself is replaced by the next request.
 import type { Worker } from 'node:worker_threads';
@@ -23,7 +24,6 @@ export interface SqliteThreadStoreOptions extends SqliteStoreOptions {
 }
 
 interface Waiting {
-  readonly op: ThreadCall['op'];
   readonly resolve: (value: unknown) => void;
   readonly reject: (err: LedgerError) => void;
   readonly timer: NodeJS.Timeout;
@@ -46,9 +46,8 @@ export class SqliteThreadStore implements LedgerStore {
   /** Requests past their deadline whose answer has not come yet (the thread is behind or stuck). */
   private readonly overdue = new Set<number>();
   private nextId = 1;
+  /** Set when close() begins: from then on the thread stays referenced until it has ended. */
   private closed = false;
-  /** Closing: the thread stays referenced until it has ended. */
-  private holdOpen = false;
   private readonly log: Logger;
 
   private constructor(private readonly o: SqliteThreadStoreOptions) {
@@ -103,7 +102,7 @@ export class SqliteThreadStore implements LedgerStore {
           state = 'open';
           clearTimeout(startTimer);
           this.thread = thread;
-          if (this.waiting.size === 0) thread.unref();
+          this.releaseIfIdle();
           resolve(thread);
         } else if (reply.kind === 'open-failed') {
           fail(errorOf(reply.failure));
@@ -126,7 +125,7 @@ export class SqliteThreadStore implements LedgerStore {
   private settle(reply: Extract<ThreadReply, { kind: 'done' | 'failed' }>): void {
     if (this.overdue.delete(reply.id)) {
       if (this.overdue.size > 0) return;
-      if (this.waiting.size === 0 && !this.holdOpen) this.thread?.unref();
+      this.releaseIfIdle();
       this.log.warn({ file: this.o.file }, 'SQLite ledger thread answered its late request; taking requests again');
       return;
     }
@@ -140,8 +139,12 @@ export class SqliteThreadStore implements LedgerStore {
   private forget(id: number, w: Waiting): void {
     clearTimeout(w.timer);
     this.waiting.delete(id);
-    // The thread keeps the process alive only while something waits on it (a late answer included).
-    if (this.waiting.size === 0 && this.overdue.size === 0 && !this.holdOpen) this.thread?.unref();
+    this.releaseIfIdle();
+  }
+
+  /** The thread keeps the process alive only while something waits on it (a late answer included) or it closes. */
+  private releaseIfIdle(): void {
+    if (this.waiting.size === 0 && this.overdue.size === 0 && !this.closed) this.thread?.unref();
   }
 
   /** The thread ended: everything waiting on it fails (possibly committed), the next call starts a new one. */
@@ -173,7 +176,7 @@ export class SqliteThreadStore implements LedgerStore {
         this.log.error({ file: this.o.file, op: request.op }, `SQLite ledger thread gave no answer within ${this.o.answerDeadlineMs} ms: failing the request (it may still commit) and refusing new ones until it answers`);
         w.reject(new LedgerError('write-failed', `SQLite ledger thread gave no answer to ${request.op} within ${this.o.answerDeadlineMs} ms`, true));
       }, this.o.answerDeadlineMs);
-      const w: Waiting = { op: request.op, resolve: resolve as (value: unknown) => void, reject, timer };
+      const w: Waiting = { resolve: resolve as (value: unknown) => void, reject, timer };
       this.waiting.set(id, w);
       thread.ref();
       try {
@@ -253,7 +256,6 @@ export class SqliteThreadStore implements LedgerStore {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), this.o.answerDeadlineMs)));
     // Held until its exit is seen: an unreferenced thread would let the process end before the close completes.
-    this.holdOpen = true;
     thread.ref();
     try {
       this.overdue.clear(); // the close is posted even behind a late request: it runs once that one is done
@@ -263,7 +265,6 @@ export class SqliteThreadStore implements LedgerStore {
       this.log.error({ err, file: this.o.file }, 'SQLite ledger thread did not close cleanly; left to the process exit');
     } finally {
       clearTimeout(timer);
-      this.holdOpen = false;
       this.thread = undefined;
       thread.unref();
     }
