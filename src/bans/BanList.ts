@@ -60,7 +60,7 @@ export class MemoryBanList implements BanList {
     const key = banKey(ip);
     const ban: Ban = { key, reason, bannedAt: at, until: at + seconds * 1000 };
     this.bans.delete(key);
-    if (this.full()) this.dropSoonest();
+    this.makeRoom(Number.POSITIVE_INFINITY);
     this.bans.set(key, ban);
     return ban;
   }
@@ -71,13 +71,7 @@ export class MemoryBanList implements BanList {
    * full of bans that all outlast it: the bound drops the soonest to expire first, whichever way a ban came in.
    */
   restore(ban: Ban): boolean {
-    if (ban.until <= this.now() || this.bans.has(ban.key)) return false;
-    if (this.full()) this.expire();
-    if (this.full()) {
-      const soonest = this.soonest();
-      if (soonest === undefined || soonest.until >= ban.until) return false;
-      this.bans.delete(soonest.key);
-    }
+    if (ban.until <= this.now() || this.bans.has(ban.key) || !this.makeRoom(ban.until)) return false;
     this.bans.set(ban.key, { key: ban.key, reason: ban.reason, bannedAt: ban.bannedAt, until: ban.until });
     return true;
   }
@@ -96,11 +90,18 @@ export class MemoryBanList implements BanList {
     for (const [key, ban] of this.bans) if (ban.until <= now) this.bans.delete(key);
   }
 
-  private dropSoonest(): void {
+  /**
+   * Room for one more ban lasting until `until`: expired bans go first, then, when still full, the soonest to expire
+   * if it ends before `until`. False when the list stays full.
+   */
+  private makeRoom(until: number): boolean {
+    if (!this.full()) return true;
     this.expire();
-    if (this.bans.size < this.maxEntries) return;
+    if (!this.full()) return true;
     const soonest = this.soonest();
-    if (soonest !== undefined) this.bans.delete(soonest.key);
+    if (soonest === undefined || soonest.until >= until) return false;
+    this.bans.delete(soonest.key);
+    return true;
   }
 
   private full(): boolean {

@@ -297,16 +297,17 @@ export class BookKeeper implements BanRecorder, BanHistory {
 
   /**
    * The idle probe: with nothing written for a probe interval and nothing waiting, one ping (which takes the write
-   * path as far as it can without writing: LedgerStore.ping) tells whether the books could take a write, so an idle gateway whose database went away says so (bus `ledger`, /ready) before a miner's share
-   * finds out, and says so again when it is back. Never while writes run or retry: they report the state themselves.
+   * path as far as it can without writing: LedgerStore.ping) tells whether the books could take a write, so an idle
+   * gateway whose database went away says so (bus `ledger`, /ready) before a miner's share finds out, and says so
+   * again when it is back. Never while writes run or retry: they report the state themselves.
    */
   private async probe(intervalMs: number): Promise<void> {
-    if (this.probing || this.stateNow === 'closed' || this.writing.size > 0 || this.retryTimer !== undefined || this.hasWork()) return;
+    if (this.probing || this.stateNow === 'closed' || this.writesPending()) return;
     if (this.now() - this.lastWriteAt < intervalMs) return;
     this.probing = true;
     const writesBefore = this.lastWriteAt;
     // A write that started or ended meanwhile knows better than this ping: its outcome stands.
-    const overtaken = (): boolean => this.lastWriteAt !== writesBefore || this.writing.size > 0 || this.retryTimer !== undefined || this.hasWork();
+    const overtaken = (): boolean => this.lastWriteAt !== writesBefore || this.writesPending();
     try {
       await this.o.store.ping();
       if (!overtaken()) this.setState('available');
@@ -315,6 +316,11 @@ export class BookKeeper implements BanRecorder, BanHistory {
     } finally {
       this.probing = false;
     }
+  }
+
+  /** A write runs, waits for its retry, or has something to write: it reports the books' state itself. */
+  private writesPending(): boolean {
+    return this.writing.size > 0 || this.retryTimer !== undefined || this.hasWork();
   }
 
   private mergeReject(r: RejectCount): void {
