@@ -15,7 +15,7 @@ import { packedToDifficulty } from '../pow/difficulty.js';
 import { variantForHeight, type ChainName } from '../pow/variants.js';
 import { workerLabel, type StatisticsSource } from '../operations/StatisticsSource.js';
 import { textFrame } from './frames.js';
-import { addressGroup } from '../transports/addressGroup.js';
+import { ConnectionLimiter } from '../transports/ConnectionLimiter.js';
 import {
   ackMessage,
   errorMessage,
@@ -76,8 +76,6 @@ class Client {
     readonly ws: WebSocket,
     readonly socket: Socket,
     readonly remote: string,
-    /** Its address group (IPv4, or IPv6 /64): what events.maxClientsPerIp counts. */
-    readonly group: string,
   ) {}
 }
 
@@ -85,7 +83,8 @@ export class EventApiServer {
   private readonly server: Server;
   private readonly wss: WebSocketServer;
   private readonly clients = new Set<Client>();
-  private readonly perGroup = new Map<string, number>();
+  /** events.maxClientsPerIp, counted per address group (IPv6: per /64) as the miner listeners count theirs. */
+  private readonly perAddress: ConnectionLimiter;
   private readonly subscribers = new Map<Topic, number>(TOPICS.map((t) => [t, 0]));
   private batch: Outgoing[] = [];
   private readonly dirtyMiners = new Set<string>();
@@ -99,6 +98,7 @@ export class EventApiServer {
 
   constructor(private readonly options: EventApiOptions) {
     this.log = options.logger.child({ component: 'event-api' });
+    this.perAddress = new ConnectionLimiter({ maxConnections: 0, maxConnectionsPerIp: options.config.maxClientsPerIp }, this.log);
     this.server = createServer((req, res) => {
       res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' }).end('event API: connect with WebSocket (docs/event-api.md)\n');
     });
@@ -157,9 +157,12 @@ export class EventApiServer {
     if (!this.authorized(req)) return refuse(401, 'Unauthorized');
     if (this.clients.size >= this.options.config.maxClients) return refuse(503, 'Too Many Clients');
     // One host (an IPv6 one included) cannot take every slot from the services and dashboards.
-    const group = addressGroup(req.socket.remoteAddress ?? '?');
-    if ((this.perGroup.get(group) ?? 0) >= this.options.config.maxClientsPerIp) return refuse(429, 'Too Many Clients From This Address');
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.connected(ws, socket, `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? 0}`, group));
+    const ip = req.socket.remoteAddress ?? '?';
+    if (!this.perAddress.tryAcquire(ip)) return refuse(429, 'Too Many Clients From This Address');
+    // Given back when the socket is gone, not when the client is dropped: a dropped client's socket lingers up to
+    // CLOSE_GRACE_MS, and an upgrade that fails never reaches connected().
+    socket.once('close', () => this.perAddress.release(ip));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.connected(ws, socket, `${ip}:${req.socket.remotePort ?? 0}`));
   }
 
   private authorized(req: IncomingMessage): boolean {
@@ -173,10 +176,9 @@ export class EventApiServer {
     return a.length === b.length && timingSafeEqual(a, b);
   }
 
-  private connected(ws: WebSocket, socket: Socket, remote: string, group: string): void {
-    const client = new Client(ws, socket, remote, group);
+  private connected(ws: WebSocket, socket: Socket, remote: string): void {
+    const client = new Client(ws, socket, remote);
     this.clients.add(client);
-    this.perGroup.set(group, (this.perGroup.get(group) ?? 0) + 1);
     ws.on('message', (data: RawData, isBinary: boolean) => {
       client.alive = true;
       this.onRequest(client, isBinary ? '' : data.toString());
@@ -193,9 +195,6 @@ export class EventApiServer {
 
   private disconnected(client: Client): void {
     if (!this.clients.delete(client)) return;
-    const fromGroup = this.perGroup.get(client.group) ?? 1;
-    if (fromGroup <= 1) this.perGroup.delete(client.group);
-    else this.perGroup.set(client.group, fromGroup - 1);
     for (const topic of client.subscriptions.keys()) this.subscribers.set(topic, (this.subscribers.get(topic) ?? 1) - 1);
     client.subscriptions.clear();
   }
