@@ -28,6 +28,28 @@ async function open(t: TestContext, url: string, over: Partial<LedgerConfig>, lo
   return ledger;
 }
 
+/**
+ * Runs `lines` as a module in a process of its own, after `ledger` is opened on `url` with `over`; answers its exit
+ * and everything it printed. `onStdout` sees the output so far as it comes.
+ */
+async function ledgerProcess(url: string, over: string, lines: string[], onStdout: (out: string) => void = () => undefined): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }> {
+  const script = [
+    "import { openLedger, LEDGER_DEFAULTS } from './src/ledger/Ledger.ts';",
+    "import { silentLogger } from './src/config/logger.ts';",
+    `const ledger = await openLedger({ ...LEDGER_DEFAULTS, url: ${JSON.stringify(url)}${over} }, { instanceId: '', logger: silentLogger() });`,
+    ...lines,
+  ].join('\n');
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '--eval', script], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => {
+    out += c.toString();
+    onStdout(out);
+  });
+  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+  return { code, signal, out };
+}
+
 /** The store's current thread (a real worker thread; the test ends it as a crash would). */
 function threadOf(ledger: Ledger): Worker {
   const thread = (ledger.store as unknown as { thread: Worker | undefined }).thread;
@@ -152,23 +174,19 @@ test('a forced exit while the thread waits on another connection\'s lock exits w
   await first?.close(); // the file exists, migrated
   const other = new Database(url.slice('sqlite:'.length));
   t.after(() => other.close());
-  const script = [
-    "import { openLedger, LEDGER_DEFAULTS } from './src/ledger/Ledger.ts';",
-    "import { silentLogger } from './src/config/logger.ts';",
-    `const ledger = await openLedger({ ...LEDGER_DEFAULTS, url: ${JSON.stringify(url)}, timeoutMs: 60000 }, { instanceId: '', logger: silentLogger() });`,
-    "console.log('open');",
-    // The parent takes the lock on 'open'; well inside the 60 s lock wait that follows, the process is told to go.
-    "setTimeout(() => void ledger.record({ miner: 'a', worker: '', sessionId: 1, transport: 'tcp', jobId: '1', upstreamJobId: '1', height: 1, nonce: '00000000000000bb', outputHash: 'd'.repeat(64), sharePacked: 0, achievedDifficulty: 1, isBlockCandidate: false, at: Date.now() }), 300);",
-    'setTimeout(() => process.exit(3), 1000);',
-  ].join('\n');
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '--eval', script], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (c: Buffer) => {
-    out += c.toString();
-    if (out.includes('open') && !other.inTransaction) other.exec('BEGIN IMMEDIATE');
-  });
-  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+  const { code, signal, out } = await ledgerProcess(
+    url,
+    ', timeoutMs: 60000',
+    [
+      "console.log('open');",
+      // The parent takes the lock on 'open'; well inside the 60 s lock wait that follows, the process is told to go.
+      "setTimeout(() => void ledger.record({ miner: 'a', worker: '', sessionId: 1, transport: 'tcp', jobId: '1', upstreamJobId: '1', height: 1, nonce: '00000000000000bb', outputHash: 'd'.repeat(64), sharePacked: 0, achievedDifficulty: 1, isBlockCandidate: false, at: Date.now() }), 300);",
+      'setTimeout(() => process.exit(3), 1000);',
+    ],
+    (soFar) => {
+      if (soFar.includes('open') && !other.inTransaction) other.exec('BEGIN IMMEDIATE');
+    },
+  );
   assert.ok(other.inTransaction, 'the lock was held while the child waited on it');
   assert.equal(signal, null, out);
   assert.equal(code, 3, out);
@@ -206,19 +224,11 @@ test('books the thread cannot open are refused at open with the backend\'s own e
 
 test('closing the books ends their thread: a process that opens, writes and closes them exits by itself', async (t) => {
   const url = await sqliteUrl(t);
-  const script = [
-    "import { openLedger, LEDGER_DEFAULTS } from './src/ledger/Ledger.ts';",
-    "import { silentLogger } from './src/config/logger.ts';",
-    `const ledger = await openLedger({ ...LEDGER_DEFAULTS, url: ${JSON.stringify(url)} }, { instanceId: '', logger: silentLogger() });`,
+  const { code, out } = await ledgerProcess(url, '', [
     "const outcome = await ledger.record({ miner: 'a', worker: '', sessionId: 1, transport: 'tcp', jobId: '1', upstreamJobId: '1', height: 1, nonce: '00000000000000aa', outputHash: 'c'.repeat(64), sharePacked: 0, achievedDifficulty: 1, isBlockCandidate: false, at: Date.now() });",
     'await ledger.close();',
     'console.log(outcome);',
-  ].join('\n');
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '--eval', script], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-  const [code] = (await once(child, 'exit')) as [number | null];
+  ]);
   assert.equal(code, 0, out);
   assert.equal(out.trim(), 'recorded');
   const db = new Database(url.slice('sqlite:'.length), { readonly: true });
